@@ -1,0 +1,38 @@
+//! `snan`: the command line of the snan project.
+//!
+//! Every subcommand lives in its own module; `main` only parses arguments and turns errors into
+//! one readable line (never a panic backtrace).
+
+mod backend;
+mod data;
+mod progress;
+mod wm;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "snan", version, about = "Spiking neuron–astrocyte networks on Burn")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and visualise the data sets.
+    Data(data::DataArgs),
+    /// The published working-memory protocol of the SNAN (79×79 digits).
+    Wm(wm::WmArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(args) => data::run(args),
+        Command::Wm(args) => wm::run(args),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
