@@ -11,6 +11,14 @@ use snan_data::root::{DataRoot, RootSource, resolve_data_dir};
 use snan_data::sampling::stratified_subset;
 use snan_data::{DatasetKind, ImageSet, load_mnist_like};
 
+/// `println!` that ignores a closed stdout (e.g. `snan data info | head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 /// Arguments of `snan data`.
 #[derive(Args)]
 pub struct DataArgs {
@@ -108,7 +116,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -121,32 +129,56 @@ fn load_mnist(kind: DatasetKind, root: &DataRoot) -> Result<snan_data::Split> {
 }
 
 fn load_omni(root: &DataRoot, split: OmniglotSplit) -> Result<OmniglotSet> {
-    load_omniglot(&root.path, split, None).with_context(|| format!("cannot load Omniglot {}", split.folder_name()))
+    load_omniglot(&root.path, split, None)
+        .with_context(|| format!("cannot load Omniglot {}", split.folder_name()))
 }
 
 fn info(src: &Source) -> Result<()> {
     let root = resolve(src);
-    println!("dataset: {}", src.dataset.dir_name());
-    println!("folder:  {} ({})", root.path.display(), source_label(&root));
+    say!("dataset: {}", src.dataset.dir_name());
+    say!("folder:  {} ({})", root.path.display(), source_label(&root));
     match src.dataset {
         DatasetArg::Mnist | DatasetArg::FashionMnist => {
-            let kind = if src.dataset == DatasetArg::Mnist { DatasetKind::Mnist } else { DatasetKind::FashionMnist };
+            let kind = if src.dataset == DatasetArg::Mnist {
+                DatasetKind::Mnist
+            } else {
+                DatasetKind::FashionMnist
+            };
             let s = load_mnist(kind, &root)?;
-            println!("train:   {} images", thousands(s.train.len()));
-            println!("test:    {} images", thousands(s.test.len()));
-            println!("shape:   {}x{} grayscale, {} classes", s.train.height, s.train.width, s.train.num_classes);
-            println!("per class (train / test):");
+            say!("train:   {} images", thousands(s.train.len()));
+            say!("test:    {} images", thousands(s.test.len()));
+            say!(
+                "shape:   {}x{} grayscale, {} classes",
+                s.train.height,
+                s.train.width,
+                s.train.num_classes
+            );
+            say!("per class (train / test):");
             let names = kind.class_names();
-            for (c, (a, b)) in s.train.class_counts().iter().zip(s.test.class_counts()).enumerate() {
-                println!("  {c} {:<12} {:>6} / {:>6}", names[c], thousands(*a), thousands(b));
+            for (c, (a, b)) in s
+                .train
+                .class_counts()
+                .iter()
+                .zip(s.test.class_counts())
+                .enumerate()
+            {
+                let name = if kind == DatasetKind::Mnist {
+                    String::new()
+                } else {
+                    format!(" {:<11}", names[c])
+                };
+                say!("  {c}{name} {:>7} / {:>6}", thousands(*a), thousands(b));
             }
         }
         DatasetArg::Omniglot => {
             for split in OmniglotSplit::ALL {
                 let s = load_omni(&root, split)?;
                 let per = s.images_per_character();
-                let (lo, hi) = (per.iter().min().copied().unwrap_or(0), per.iter().max().copied().unwrap_or(0));
-                println!(
+                let (lo, hi) = (
+                    per.iter().min().copied().unwrap_or(0),
+                    per.iter().max().copied().unwrap_or(0),
+                );
+                say!(
                     "{:<11} {} alphabets, {} characters, {} images of {}x{}, images per character {}",
                     format!("{}:", &split.folder_name()[7..]),
                     s.alphabets.len(),
@@ -154,7 +186,11 @@ fn info(src: &Source) -> Result<()> {
                     thousands(s.len()),
                     s.height,
                     s.width,
-                    if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") }
+                    if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}–{hi}")
+                    }
                 );
             }
         }
@@ -166,21 +202,32 @@ fn info(src: &Source) -> Result<()> {
 /// embedded-subset digests (so a copy of the shipped subset is recognised as such).
 fn report_checksums(dir: &Path, name: &str) -> Result<()> {
     let published = check_dir(dir, name, Reference::Published)?;
-    let all_ok = |v: &[FileCheck]| !v.is_empty() && v.iter().all(|c| matches!(c.status, ChecksumStatus::Matches { .. }));
+    let all_ok = |v: &[FileCheck]| {
+        !v.is_empty()
+            && v.iter()
+                .all(|c| matches!(c.status, ChecksumStatus::Matches { .. }))
+    };
     let (label, checks) = if all_ok(&published) {
         ("OK", published)
     } else {
         let sub = check_dir(dir, name, Reference::EmbeddedSubset)?;
-        if all_ok(&sub) { ("OK (embedded subset)", sub) } else { ("MISMATCH (see files below; results may not be comparable)", published) }
+        if all_ok(&sub) {
+            ("OK (embedded subset)", sub)
+        } else {
+            (
+                "MISMATCH (see files below; results may not be comparable)",
+                published,
+            )
+        }
     };
-    println!("checksums: {label}");
+    say!("checksums: {label}");
     for c in &checks {
         let s = match &c.status {
             ChecksumStatus::Matches { origin } => format!("matches ({origin})"),
             ChecksumStatus::Differs { sha256, .. } => format!("DIFFERS (sha256 {sha256})"),
             ChecksumStatus::Absent => "absent".to_string(),
         };
-        println!("  {:<28} {s}", c.name);
+        say!("  {:<28} {s}", c.name);
     }
     Ok(())
 }
@@ -193,7 +240,10 @@ fn show(a: &ShowArgs) -> Result<()> {
     let (set, what): (ImageSet, &str) = match a.source.dataset {
         DatasetArg::Mnist => (load_mnist(DatasetKind::Mnist, &root)?.test, "test"),
         DatasetArg::FashionMnist => (load_mnist(DatasetKind::FashionMnist, &root)?.test, "test"),
-        DatasetArg::Omniglot => (load_omni(&root, OmniglotSplit::Evaluation)?.to_image_set(), "evaluation"),
+        DatasetArg::Omniglot => (
+            load_omni(&root, OmniglotSplit::Evaluation)?.to_image_set(),
+            "evaluation",
+        ),
     };
     if set.is_empty() {
         bail!("{}: the {what} split is empty", root.path.display());
@@ -221,14 +271,21 @@ fn show(a: &ShowArgs) -> Result<()> {
             for y in 0..ch {
                 for x in 0..cw {
                     let v = cell[(y / zoom) * w + x / zoom].clamp(0.0, 1.0);
-                    grid.put_pixel((x0 + x) as u32, (y0 + y) as u32, image::Luma([(v * 255.0).round() as u8]));
+                    grid.put_pixel(
+                        (x0 + x) as u32,
+                        (y0 + y) as u32,
+                        image::Luma([(v * 255.0).round() as u8]),
+                    );
                 }
             }
         }
     }
-    grid.save(&a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
-    let names: Vec<String> = std::iter::once("clean".to_string()).chain(a.corrupt.iter().map(|c| c.to_string())).collect();
-    println!(
+    grid.save(&a.out)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let names: Vec<String> = std::iter::once("clean".to_string())
+        .chain(a.corrupt.iter().map(|c| c.to_string()))
+        .collect();
+    say!(
         "wrote {}: {rows} rows x {cols} columns [{}], {what} images {:?} from {} ({})",
         a.out.display(),
         names.join(", "),

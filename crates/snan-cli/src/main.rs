@@ -5,6 +5,7 @@
 
 mod backend;
 mod data;
+mod fewshot;
 mod progress;
 mod wm;
 
@@ -23,6 +24,8 @@ enum Command {
     Data(data::DataArgs),
     /// The published working-memory protocol of the SNAN (79×79 digits).
     Wm(wm::WmArgs),
+    /// Few-shot sweep: models × shots × seeds, evaluated clean and under impulse noise / occlusion.
+    Fewshot(fewshot::FewshotArgs),
 }
 
 fn main() {
@@ -30,6 +33,7 @@ fn main() {
     let result = match cli.command {
         Command::Data(args) => data::run(args),
         Command::Wm(args) => wm::run(args),
+        Command::Fewshot(args) => fewshot::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

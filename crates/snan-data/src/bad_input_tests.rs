@@ -81,7 +81,10 @@ fn full_data_when_present() {
     let s = load_mnist_like(&root.join("mnist"), DatasetKind::Mnist).unwrap();
     assert_eq!((s.train.len(), s.test.len()), (60_000, 10_000));
     let bg = load_omniglot(&root.join("omniglot"), OmniglotSplit::Background, Some(28)).unwrap();
-    assert_eq!((bg.characters.len(), bg.len(), bg.alphabets.len()), (964, 19_280, 30));
+    assert_eq!(
+        (bg.characters.len(), bg.len(), bg.alphabets.len()),
+        (964, 19_280, 30)
+    );
     assert_eq!((bg.height, bg.width), (28, 28));
 }
 
@@ -98,7 +101,12 @@ fn embedded_omniglot_zip_and_folder_agree() {
     let on = bg.images.iter().filter(|&&v| v > 0.5).count() as f64 / bg.images.len() as f64;
     assert!(on > 0.01 && on < 0.2, "{on}");
     assert!(bg.drawer.iter().all(|&d| (1..=20).contains(&d)));
-    let ev = load_omniglot(&z.join("images_evaluation.zip"), OmniglotSplit::Evaluation, Some(28)).unwrap();
+    let ev = load_omniglot(
+        &z.join("images_evaluation.zip"),
+        OmniglotSplit::Evaluation,
+        Some(28),
+    )
+    .unwrap();
     assert_eq!((ev.characters.len(), ev.len()), (46, 920));
     assert!(ev.characters.iter().all(|c| c.id >= 965));
     let set = ev.to_image_set();
@@ -112,9 +120,14 @@ fn embedded_omniglot_zip_and_folder_agree() {
         let ch = &bg.characters[bg.character[i] as usize];
         let p = d.join("images_background").join(a).join(&ch.folder);
         std::fs::create_dir_all(&p).unwrap();
-        let px: Vec<u8> = bg.image(i).iter().map(|&v| ((1.0 - v) * 255.0).round() as u8).collect();
+        let px: Vec<u8> = bg
+            .image(i)
+            .iter()
+            .map(|&v| ((1.0 - v) * 255.0).round() as u8)
+            .collect();
         let img = image::GrayImage::from_raw(105, 105, px).unwrap();
-        img.save(p.join(format!("{:04}_{:02}.png", ch.id, bg.drawer[i]))).unwrap();
+        img.save(p.join(format!("{:04}_{:02}.png", ch.id, bg.drawer[i])))
+            .unwrap();
     }
     let fromdir = load_omniglot(&d, OmniglotSplit::Background, None).unwrap();
     assert_eq!(fromdir.len(), 40);
@@ -128,7 +141,11 @@ fn bad_truncated_gz() {
     let good = std::fs::read(embedded_dir("mnist").join("t10k-images-idx3-ubyte.gz")).unwrap();
     write_mnist(&d, 3, 3, 28, 28);
     std::fs::remove_file(d.join("train-images-idx3-ubyte")).unwrap();
-    std::fs::write(d.join("train-images-idx3-ubyte.gz"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(
+        d.join("train-images-idx3-ubyte.gz"),
+        &good[..good.len() / 2],
+    )
+    .unwrap();
     let e = load_mnist_like(&d, DatasetKind::Mnist).unwrap_err();
     assert!(matches!(e, DataError::Gzip { .. }), "{e}");
     one_line(&e, &["train-images-idx3-ubyte.gz", "gzip"]);
@@ -139,10 +156,21 @@ fn bad_idx_magic() {
     let d = tmp("magic");
     write_mnist(&d, 3, 3, 28, 28);
     // A label file where the image file should be.
-    std::fs::copy(d.join("train-labels-idx1-ubyte"), d.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::copy(
+        d.join("train-labels-idx1-ubyte"),
+        d.join("train-images-idx3-ubyte"),
+    )
+    .unwrap();
     let e = load_mnist_like(&d, DatasetKind::Mnist).unwrap_err();
     assert!(matches!(e, DataError::IdxHeader { .. }), "{e}");
-    one_line(&e, &["train-images-idx3-ubyte", "magic number 2049", "expected 2051"]);
+    one_line(
+        &e,
+        &[
+            "train-images-idx3-ubyte",
+            "magic number 2049",
+            "expected 2051",
+        ],
+    );
 }
 
 #[test]
@@ -178,7 +206,11 @@ fn bad_image_dimensions() {
 fn bad_label_value() {
     let d = tmp("label");
     write_mnist(&d, 2, 2, 28, 28);
-    std::fs::write(d.join("train-labels-idx1-ubyte"), encode_idx(&[2], &[1, 10])).unwrap();
+    std::fs::write(
+        d.join("train-labels-idx1-ubyte"),
+        encode_idx(&[2], &[1, 10]),
+    )
+    .unwrap();
     let e = load_mnist_like(&d, DatasetKind::Mnist).unwrap_err();
     one_line(&e, &["train-labels-idx1-ubyte", "label 10"]);
 }
@@ -196,14 +228,23 @@ fn bad_missing_file_and_folder() {
     one_line(&e, &["/nonexistent/snan", "folder not found"]);
     let e = load_omniglot(&d, OmniglotSplit::Evaluation, None).unwrap_err();
     one_line(&e, &["images_evaluation.zip", "not found"]);
-    let e = load_omniglot(Path::new("/nonexistent/omni"), OmniglotSplit::Background, None).unwrap_err();
+    let e = load_omniglot(
+        Path::new("/nonexistent/omni"),
+        OmniglotSplit::Background,
+        None,
+    )
+    .unwrap_err();
     one_line(&e, &["/nonexistent/omni", "not found"]);
 }
 
 #[test]
 fn bad_corrupt_zip() {
     let d = tmp("zip");
-    std::fs::write(d.join("images_background.zip"), b"PK\x03\x04 this is not really a zip").unwrap();
+    std::fs::write(
+        d.join("images_background.zip"),
+        b"PK\x03\x04 this is not really a zip",
+    )
+    .unwrap();
     let e = load_omniglot(&d, OmniglotSplit::Background, None).unwrap_err();
     assert!(matches!(e, DataError::Zip { .. }), "{e}");
     one_line(&e, &["images_background.zip", "corrupt zip"]);
@@ -223,16 +264,26 @@ fn bad_omniglot_png_size_in_zip_and_folder() {
     let zpath = d.join("images_background.zip");
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&zpath).unwrap());
-        let opt = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        z.start_file("images_background/A/character01/0001_01.png", opt).unwrap();
+        let opt = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        z.start_file("images_background/A/character01/0001_01.png", opt)
+            .unwrap();
         z.write_all(&png(105, 105)).unwrap();
-        z.start_file("images_background/A/character01/0001_02.png", opt).unwrap();
+        z.start_file("images_background/A/character01/0001_02.png", opt)
+            .unwrap();
         z.write_all(&png(50, 60)).unwrap();
         z.finish().unwrap();
     }
     let e = load_omniglot(&zpath, OmniglotSplit::Background, None).unwrap_err();
     assert!(matches!(e, DataError::BadImageSize { .. }), "{e}");
-    one_line(&e, &["images_background.zip!/images_background/A/character01/0001_02.png", "60x50", "expected 105x105"]);
+    one_line(
+        &e,
+        &[
+            "images_background.zip!/images_background/A/character01/0001_02.png",
+            "60x50",
+            "expected 105x105",
+        ],
+    );
 
     let dir = d.join("images_evaluation/B/character01");
     std::fs::create_dir_all(&dir).unwrap();

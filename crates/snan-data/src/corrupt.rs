@@ -104,7 +104,9 @@ pub fn occlusion_rect(size: f32, bh: usize, bw: usize) -> (usize, usize) {
     if target < 0.5 || bh == 0 || bw == 0 {
         return (0, 0);
     }
-    let rh0 = ((size.clamp(0.0, 1.0) as f64).sqrt() * bh as f64).round().clamp(1.0, bh as f64) as usize;
+    let rh0 = ((size.clamp(0.0, 1.0) as f64).sqrt() * bh as f64)
+        .round()
+        .clamp(1.0, bh as f64) as usize;
     let mut best = (0, 0, f64::INFINITY);
     for rh in [rh0, rh0.saturating_sub(1), rh0 + 1] {
         if rh == 0 || rh > bh {
@@ -132,7 +134,9 @@ impl Corruption {
                 }
             }
             Corruption::Occlusion { size, fill } => {
-                let Some((y0, x0, y1, x1)) = foreground_bbox(img, h, w) else { return };
+                let Some((y0, x0, y1, x1)) = foreground_bbox(img, h, w) else {
+                    return;
+                };
                 let (bh, bw) = (y1 - y0 + 1, x1 - x0 + 1);
                 let (rh, rw) = occlusion_rect(size, bh, bw);
                 if rh == 0 {
@@ -170,10 +174,20 @@ impl Corruption {
                 }
             }
             Corruption::Scale { min, max } => {
-                let Some((y0, x0, y1, x1)) = foreground_bbox(img, h, w) else { return };
+                let Some((y0, x0, y1, x1)) = foreground_bbox(img, h, w) else {
+                    return;
+                };
                 let (bh, bw) = (y1 - y0 + 1, x1 - x0 + 1);
-                let fy = if max > min { rng.random_range(min..=max) } else { min };
-                let fx = if max > min { rng.random_range(min..=max) } else { min };
+                let fy = if max > min {
+                    rng.random_range(min..=max)
+                } else {
+                    min
+                };
+                let fx = if max > min {
+                    rng.random_range(min..=max)
+                } else {
+                    min
+                };
                 let nh = ((fy as f64 * bh as f64).round() as usize).max(1);
                 let nw = ((fx as f64 * bw as f64).round() as usize).max(1);
                 let mut crop = Vec::with_capacity(bh * bw);
@@ -210,20 +224,38 @@ impl Corruption {
     pub fn parse(s: &str) -> Result<Self, String> {
         let parts: Vec<&str> = s.trim().split(':').collect();
         let num = |i: usize, what: &str| -> Result<f32, String> {
-            let t = parts.get(i).ok_or_else(|| format!("`{s}`: missing {what}"))?;
-            let v: f32 = t.parse().map_err(|_| format!("`{s}`: {what} `{t}` is not a number"))?;
-            if v.is_finite() { Ok(v) } else { Err(format!("`{s}`: {what} must be finite")) }
+            let t = parts
+                .get(i)
+                .ok_or_else(|| format!("`{s}`: missing {what}"))?;
+            let v: f32 = t
+                .parse()
+                .map_err(|_| format!("`{s}`: {what} `{t}` is not a number"))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(format!("`{s}`: {what} must be finite"))
+            }
         };
         let unit = |v: f32, what: &str| {
-            if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("`{s}`: {what} {v} is outside [0, 1]")) }
+            if (0.0..=1.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!("`{s}`: {what} {v} is outside [0, 1]"))
+            }
         };
         let arity = |n: usize| {
-            if parts.len() <= n { Ok(()) } else { Err(format!("`{s}`: too many fields")) }
+            if parts.len() <= n {
+                Ok(())
+            } else {
+                Err(format!("`{s}`: too many fields"))
+            }
         };
         let c = match parts[0].to_ascii_lowercase().as_str() {
             "impulse" => {
                 arity(2)?;
-                Corruption::Impulse { p: unit(num(1, "density")?, "density")? }
+                Corruption::Impulse {
+                    p: unit(num(1, "density")?, "density")?,
+                }
             }
             "occlusion" => {
                 arity(3)?;
@@ -232,15 +264,24 @@ impl Corruption {
                     Some(f) if f == "erase" => OcclusionFill::Erase,
                     Some(f) if f == "solid" => OcclusionFill::Solid,
                     Some(f) if f == "noise" => OcclusionFill::Noise,
-                    Some(f) => return Err(format!("`{s}`: fill `{f}` is not erase, solid or noise")),
+                    Some(f) => {
+                        return Err(format!("`{s}`: fill `{f}` is not erase, solid or noise"));
+                    }
                 };
-                Corruption::Occlusion { size: unit(num(1, "size")?, "size")?, fill }
+                Corruption::Occlusion {
+                    size: unit(num(1, "size")?, "size")?,
+                    fill,
+                }
             }
             "translate" => {
                 arity(2)?;
-                let t = parts.get(1).ok_or_else(|| format!("`{s}`: missing shift"))?;
+                let t = parts
+                    .get(1)
+                    .ok_or_else(|| format!("`{s}`: missing shift"))?;
                 Corruption::Translate {
-                    max_px: t.parse().map_err(|_| format!("`{s}`: shift `{t}` is not a whole number of pixels"))?,
+                    max_px: t.parse().map_err(|_| {
+                        format!("`{s}`: shift `{t}` is not a whole number of pixels")
+                    })?,
                 }
             }
             "scale" => {
@@ -253,7 +294,9 @@ impl Corruption {
             }
             "binarize" => {
                 arity(2)?;
-                Corruption::Binarize { threshold: num(1, "threshold")? }
+                Corruption::Binarize {
+                    threshold: num(1, "threshold")?,
+                }
             }
             other => {
                 return Err(format!(
@@ -298,7 +341,9 @@ mod tests {
     use crate::mnist::{DatasetKind, load_mnist_like};
 
     fn mnist_test() -> ImageSet {
-        load_mnist_like(&crate::root::embedded_dir("mnist"), DatasetKind::Mnist).unwrap().test
+        load_mnist_like(&crate::root::embedded_dir("mnist"), DatasetKind::Mnist)
+            .unwrap()
+            .test
     }
 
     #[test]
@@ -306,7 +351,13 @@ mod tests {
         // On a constant-0.5 image every hit pixel changes, so the changed fraction estimates p.
         // 2,000 images × 784 px: the standard error is ≤ 0.0004, we allow 0.004 (10σ).
         for p in [0.03f32, 0.17, 0.5] {
-            let set = ImageSet { images: vec![0.5; 2000 * 784], labels: vec![0; 2000], height: 28, width: 28, num_classes: 1 };
+            let set = ImageSet {
+                images: vec![0.5; 2000 * 784],
+                labels: vec![0; 2000],
+                height: 28,
+                width: 28,
+                num_classes: 1,
+            };
             let out = corrupt_set(&set, &Corruption::Impulse { p }, 11);
             let n = out.images.len() as f64;
             let hit = out.images.iter().filter(|&&v| v != 0.5).count() as f64 / n;
@@ -335,22 +386,37 @@ mod tests {
                         img[y * 28 + x] = 1.0;
                     }
                 }
-                Corruption::Occlusion { size: s, fill: OcclusionFill::Erase }.apply(&mut img, 28, 28, &mut image_rng(5, t));
+                Corruption::Occlusion {
+                    size: s,
+                    fill: OcclusionFill::Erase,
+                }
+                .apply(&mut img, 28, 28, &mut image_rng(5, t));
                 let erased = (bh * bw) - img.iter().filter(|&&v| v == 1.0).count();
                 let target = s as f64 * (bh * bw) as f64;
                 let (rh, rw) = occlusion_rect(s, bh, bw);
                 assert_eq!(erased, rh * rw, "rectangle must lie inside the box");
-                assert!((erased as f64 - target).abs() <= 0.5 * rh.max(rw) as f64, "s={s} box {bh}x{bw}: {erased} vs {target}");
+                assert!(
+                    (erased as f64 - target).abs() <= 0.5 * rh.max(rw) as f64,
+                    "s={s} box {bh}x{bw}: {erased} vs {target}"
+                );
                 rel += (erased as f64 - target).abs() / target;
             }
-            assert!(rel / (trials as f64) < 0.03, "s={s}: mean relative error {}", rel / trials as f64);
+            assert!(
+                rel / (trials as f64) < 0.03,
+                "s={s}: mean relative error {}",
+                rel / trials as f64
+            );
         }
     }
 
     #[test]
     fn occlusion_fills_and_placement_inside_bbox() {
         let set = mnist_test();
-        for fill in [OcclusionFill::Solid, OcclusionFill::Noise, OcclusionFill::Erase] {
+        for fill in [
+            OcclusionFill::Solid,
+            OcclusionFill::Noise,
+            OcclusionFill::Erase,
+        ] {
             let c = Corruption::Occlusion { size: 0.3, fill };
             let out = corrupt_set(&set.subset(&(0..100).collect::<Vec<_>>()), &c, 9);
             for i in 0..100 {
@@ -359,12 +425,18 @@ mod tests {
                 for (k, (&u, &v)) in a.iter().zip(b).enumerate() {
                     let (y, x) = (k / 28, k % 28);
                     if u != v {
-                        assert!(y >= y0 && y <= y1 && x >= x0 && x <= x1, "change outside the box");
+                        assert!(
+                            y >= y0 && y <= y1 && x >= x0 && x <= x1,
+                            "change outside the box"
+                        );
                     }
                     assert!((0.0..=1.0).contains(&v));
                 }
                 if fill == OcclusionFill::Solid {
-                    assert!(b.iter().filter(|&&v| v == 1.0).count() >= occlusion_rect(0.3, y1 - y0 + 1, x1 - x0 + 1).0);
+                    assert!(
+                        b.iter().filter(|&&v| v == 1.0).count()
+                            >= occlusion_rect(0.3, y1 - y0 + 1, x1 - x0 + 1).0
+                    );
                 }
             }
         }
@@ -373,7 +445,13 @@ mod tests {
     #[test]
     fn same_seed_same_image_different_seed_different() {
         let set = mnist_test().subset(&[0, 1, 2, 3]);
-        for spec in ["impulse:0.2", "occlusion:0.3", "occlusion:0.3:noise", "translate:5", "scale:0.1:1.0"] {
+        for spec in [
+            "impulse:0.2",
+            "occlusion:0.3",
+            "occlusion:0.3:noise",
+            "translate:5",
+            "scale:0.1:1.0",
+        ] {
             let c = Corruption::parse(spec).unwrap();
             let a = corrupt_set(&set, &c, 1);
             assert_eq!(a.images, corrupt_set(&set, &c, 1).images, "{spec}");
@@ -406,11 +484,19 @@ mod tests {
                 continue;
             }
             let mut out = img.to_vec();
-            Corruption::Translate { max_px: t }.apply(&mut out, 28, 28, &mut image_rng(0, i as u64));
+            Corruption::Translate { max_px: t }.apply(
+                &mut out,
+                28,
+                28,
+                &mut image_rng(0, i as u64),
+            );
             let (m0, m1): (f32, f32) = (img.iter().sum(), out.iter().sum());
             assert!((m0 - m1).abs() < 1e-3, "image {i}: {m0} vs {m1}");
             let (ny0, nx0, _, _) = foreground_bbox(&out, 28, 28).unwrap();
-            assert!((ny0 as isize - y0 as isize).abs() <= t as isize && (nx0 as isize - x0 as isize).abs() <= t as isize);
+            assert!(
+                (ny0 as isize - y0 as isize).abs() <= t as isize
+                    && (nx0 as isize - x0 as isize).abs() <= t as isize
+            );
             checked += 1;
         }
         assert!(checked > 100, "only {checked} images fitted");
@@ -430,10 +516,18 @@ mod tests {
             let mut out = img.to_vec();
             c.apply(&mut out, 28, 28, &mut image_rng(2, i as u64));
             assert!(out.iter().all(|&v| (0.0..=1.0).contains(&v)));
-            let Some((a0, b0, a1, b1)) = foreground_bbox(&out, 28, 28) else { panic!("image {i} vanished") };
-            assert!(a1 - a0 <= y1 - y0 && b1 - b0 <= x1 - x0, "factor ≤ 1 must not grow the target");
+            let Some((a0, b0, a1, b1)) = foreground_bbox(&out, 28, 28) else {
+                panic!("image {i} vanished")
+            };
+            assert!(
+                a1 - a0 <= y1 - y0 && b1 - b0 <= x1 - x0,
+                "factor ≤ 1 must not grow the target"
+            );
             let (cy, cx) = ((a0 + a1) as f32 / 2.0, (b0 + b1) as f32 / 2.0);
-            assert!((cy - 13.5).abs() <= 1.5 && (cx - 13.5).abs() <= 1.5, "image {i} centred at ({cy}, {cx})");
+            assert!(
+                (cy - 13.5).abs() <= 1.5 && (cx - 13.5).abs() <= 1.5,
+                "image {i} centred at ({cy}, {cx})"
+            );
         }
         // Factor 1 keeps the target's pixels, only moving the box to the centre.
         let mut out = set.image(0).to_vec();
@@ -451,16 +545,56 @@ mod tests {
 
     #[test]
     fn parse_accepts_the_documented_forms_and_rejects_others() {
-        assert_eq!(Corruption::parse("impulse:0.2"), Ok(Corruption::Impulse { p: 0.2 }));
-        assert_eq!(Corruption::parse("occlusion:0.3"), Ok(Corruption::Occlusion { size: 0.3, fill: OcclusionFill::Erase }));
-        assert_eq!(Corruption::parse("occlusion:0.3:solid"), Ok(Corruption::Occlusion { size: 0.3, fill: OcclusionFill::Solid }));
-        assert_eq!(Corruption::parse("translate:5"), Ok(Corruption::Translate { max_px: 5 }));
-        assert_eq!(Corruption::parse("scale:0.1:1.0"), Ok(Corruption::Scale { min: 0.1, max: 1.0 }));
-        assert_eq!(Corruption::parse("binarize:0.5"), Ok(Corruption::Binarize { threshold: 0.5 }));
-        for bad in ["impulse", "impulse:1.5", "impulse:x", "occlusion:0.3:paint", "translate:-1", "scale:0:1", "scale:0.5:0.2", "blur:1", "impulse:0.1:2"] {
+        assert_eq!(
+            Corruption::parse("impulse:0.2"),
+            Ok(Corruption::Impulse { p: 0.2 })
+        );
+        assert_eq!(
+            Corruption::parse("occlusion:0.3"),
+            Ok(Corruption::Occlusion {
+                size: 0.3,
+                fill: OcclusionFill::Erase
+            })
+        );
+        assert_eq!(
+            Corruption::parse("occlusion:0.3:solid"),
+            Ok(Corruption::Occlusion {
+                size: 0.3,
+                fill: OcclusionFill::Solid
+            })
+        );
+        assert_eq!(
+            Corruption::parse("translate:5"),
+            Ok(Corruption::Translate { max_px: 5 })
+        );
+        assert_eq!(
+            Corruption::parse("scale:0.1:1.0"),
+            Ok(Corruption::Scale { min: 0.1, max: 1.0 })
+        );
+        assert_eq!(
+            Corruption::parse("binarize:0.5"),
+            Ok(Corruption::Binarize { threshold: 0.5 })
+        );
+        for bad in [
+            "impulse",
+            "impulse:1.5",
+            "impulse:x",
+            "occlusion:0.3:paint",
+            "translate:-1",
+            "scale:0:1",
+            "scale:0.5:0.2",
+            "blur:1",
+            "impulse:0.1:2",
+        ] {
             assert!(Corruption::parse(bad).is_err(), "{bad} should be rejected");
         }
-        for c in ["impulse:0.2", "occlusion:0.3:noise", "translate:5", "scale:0.1:1", "binarize:0.5"] {
+        for c in [
+            "impulse:0.2",
+            "occlusion:0.3:noise",
+            "translate:5",
+            "scale:0.1:1",
+            "binarize:0.5",
+        ] {
             let p = Corruption::parse(c).unwrap();
             assert_eq!(Corruption::parse(&p.to_string()), Ok(p));
         }

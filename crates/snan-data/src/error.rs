@@ -23,20 +23,21 @@ pub enum DataError {
         what: String,
     },
     /// The OS refused a read (permissions, I/O error, ...).
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         /// The file being read.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a separate `source`, so that
+        /// `anyhow`'s `{:#}` prints it once).
+        cause: std::io::Error,
     },
     /// A gzip stream is truncated or corrupt.
-    #[error("{path}: corrupt or truncated gzip data: {source}")]
+    #[error("{path}: corrupt or truncated gzip data: {cause}")]
     Gzip {
         /// The .gz file.
         path: PathBuf,
         /// The decoder's error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The IDX header is wrong (magic number, data type, dimension count).
     #[error("{path}: bad IDX header: {detail}")]
@@ -47,7 +48,9 @@ pub enum DataError {
         detail: String,
     },
     /// The IDX payload is shorter or longer than its header says.
-    #[error("{path}: IDX payload has {got} bytes, header promises {expected} (truncated or corrupt file)")]
+    #[error(
+        "{path}: IDX payload has {got} bytes, header promises {expected} (truncated or corrupt file)"
+    )]
     IdxLength {
         /// The IDX file.
         path: PathBuf,
@@ -95,20 +98,20 @@ pub enum DataError {
         num_classes: usize,
     },
     /// A zip archive cannot be read.
-    #[error("{path}: corrupt zip archive: {source}")]
+    #[error("{path}: corrupt zip archive: {cause}")]
     Zip {
         /// The archive.
         path: PathBuf,
         /// The zip reader's error.
-        source: zip::result::ZipError,
+        cause: zip::result::ZipError,
     },
     /// An image file cannot be decoded.
-    #[error("{path}: cannot decode image: {source}")]
+    #[error("{path}: cannot decode image: {cause}")]
     Image {
         /// The file (or zip entry, as `archive.zip!/entry`).
         path: PathBuf,
         /// The decoder's error.
-        source: image::ImageError,
+        cause: image::ImageError,
     },
     /// A path does not follow the expected data set layout.
     #[error("{path}: unexpected layout: {detail}")]
@@ -131,9 +134,15 @@ impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error, what: &str) -> Self {
         let path = path.into();
         if source.kind() == std::io::ErrorKind::NotFound {
-            DataError::MissingFile { path, what: what.to_string() }
+            DataError::MissingFile {
+                path,
+                what: what.to_string(),
+            }
         } else {
-            DataError::Io { path, source }
+            DataError::Io {
+                path,
+                cause: source,
+            }
         }
     }
 }

@@ -24,7 +24,10 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(raw.len() * 4);
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut out)
-            .map_err(|source| DataError::Gzip { path: path.to_path_buf(), source })?;
+            .map_err(|cause| DataError::Gzip {
+                path: path.to_path_buf(),
+                cause,
+            })?;
         Ok(out)
     } else {
         Ok(raw)
@@ -34,9 +37,15 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
 /// Parses IDX bytes; `path` only labels errors. `expected_ndim` rejects e.g. a label file given as
 /// an image file (its magic number differs: 2051 for 3-D images, 2049 for 1-D labels).
 pub fn parse_idx(bytes: &[u8], path: &Path, expected_ndim: usize) -> Result<IdxArray> {
-    let bad = |detail: String| DataError::IdxHeader { path: path.to_path_buf(), detail };
+    let bad = |detail: String| DataError::IdxHeader {
+        path: path.to_path_buf(),
+        detail,
+    };
     if bytes.len() < 4 {
-        return Err(bad(format!("only {} bytes, too short for a header", bytes.len())));
+        return Err(bad(format!(
+            "only {} bytes, too short for a header",
+            bytes.len()
+        )));
     }
     let magic = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     let expected_magic = 0x0800 + expected_ndim as u32;
@@ -47,7 +56,10 @@ pub fn parse_idx(bytes: &[u8], path: &Path, expected_ndim: usize) -> Result<IdxA
     }
     let header_len = 4 + 4 * expected_ndim;
     if bytes.len() < header_len {
-        return Err(bad(format!("header truncated: {} of {header_len} bytes", bytes.len())));
+        return Err(bad(format!(
+            "header truncated: {} of {header_len} bytes",
+            bytes.len()
+        )));
     }
     let dims: Vec<usize> = (0..expected_ndim)
         .map(|d| {
@@ -55,12 +67,22 @@ pub fn parse_idx(bytes: &[u8], path: &Path, expected_ndim: usize) -> Result<IdxA
             u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize
         })
         .collect();
-    let expected = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(format!("dimensions {dims:?} overflow")))?;
+    let expected = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad(format!("dimensions {dims:?} overflow")))?;
     let payload = &bytes[header_len..];
     if payload.len() != expected {
-        return Err(DataError::IdxLength { path: path.to_path_buf(), expected, got: payload.len() });
+        return Err(DataError::IdxLength {
+            path: path.to_path_buf(),
+            expected,
+            got: payload.len(),
+        });
     }
-    Ok(IdxArray { dims, data: payload.to_vec() })
+    Ok(IdxArray {
+        dims,
+        data: payload.to_vec(),
+    })
 }
 
 /// Reads and parses an IDX file (raw or .gz).

@@ -99,7 +99,10 @@ impl ImageSet {
     /// All images as a `[n, 1, height, width]` float tensor.
     pub fn to_tensor(&self, device: &Device) -> Tensor<4> {
         Tensor::<4>::from_data(
-            TensorData::new(self.images.clone(), [self.len(), 1, self.height, self.width]),
+            TensorData::new(
+                self.images.clone(),
+                [self.len(), 1, self.height, self.width],
+            ),
             device,
         )
     }
@@ -143,11 +146,11 @@ mod tests {
         let dev = Device::flex();
         let t = s.to_tensor(&dev);
         assert_eq!(t.dims(), [3, 1, 2, 2]);
-        let back: Vec<f32> = t.into_data().to_vec().unwrap();
+        let back: Vec<f32> = t.into_data().try_to_vec().unwrap();
         assert_eq!(back, s.images);
         let l = s.labels_tensor(&dev);
         assert_eq!(l.dims(), [3]);
-        let lv: Vec<i64> = l.into_data().convert::<i64>().to_vec().unwrap();
+        let lv: Vec<i64> = l.into_data().convert::<i64>().try_to_vec().unwrap();
         assert_eq!(lv, vec![1, 0, 1]);
     }
 }

@@ -7,6 +7,8 @@
 //! shipped in `datasets/`, so everything runs without a download. Bad input is a [`DataError`]
 //! naming the file and the fault, never a panic.
 
+#![warn(missing_docs)]
+
 pub mod checksums;
 pub mod corrupt;
 pub mod error;

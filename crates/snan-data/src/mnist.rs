@@ -41,7 +41,15 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
             DatasetKind::FashionMnist => [
-                "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
                 "Ankle boot",
             ],
         }
@@ -58,7 +66,10 @@ pub fn find_idx_file(dir: &Path, stem: &str) -> Result<PathBuf> {
     if raw.is_file() {
         return Ok(raw);
     }
-    Err(DataError::MissingFile { path: gz, what: format!("IDX file `{stem}` (.gz or raw)") })
+    Err(DataError::MissingFile {
+        path: gz,
+        what: format!("IDX file `{stem}` (.gz or raw)"),
+    })
 }
 
 /// Loads the train and test splits of an MNIST-like folder, checking magic numbers, lengths,
@@ -92,10 +103,20 @@ fn load_part(dir: &Path, images_stem: &str, labels_stem: &str) -> Result<ImageSe
         });
     }
     if lab.dims[0] != n {
-        return Err(DataError::CountMismatch { images: ip, n_images: n, labels: lp, n_labels: lab.dims[0] });
+        return Err(DataError::CountMismatch {
+            images: ip,
+            n_images: n,
+            labels: lp,
+            n_labels: lab.dims[0],
+        });
     }
     if let Some((index, &l)) = lab.data.iter().enumerate().find(|&(_, &l)| l >= 10) {
-        return Err(DataError::BadLabel { path: lp, index, label: l as u32, num_classes: 10 });
+        return Err(DataError::BadLabel {
+            path: lp,
+            index,
+            label: l as u32,
+            num_classes: 10,
+        });
     }
     Ok(ImageSet {
         images: img.data.iter().map(|&b| b as f32 / 255.0).collect(),

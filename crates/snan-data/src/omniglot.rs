@@ -118,7 +118,11 @@ impl OmniglotSet {
 /// Loads one split. `path` may be the split's zip, the split's extracted folder, or a folder that
 /// holds either `images_background/` (extracted) or `images_background.zip` (the folder wins).
 /// `resize` = `Some(s)` resamples every image to s×s by area averaging (e.g. 28 for MNIST-sized input).
-pub fn load_omniglot(path: &Path, split: OmniglotSplit, resize: Option<usize>) -> Result<OmniglotSet> {
+pub fn load_omniglot(
+    path: &Path,
+    split: OmniglotSplit,
+    resize: Option<usize>,
+) -> Result<OmniglotSet> {
     let name = split.folder_name();
     let entries = if path.is_file() {
         read_zip(path, name)?
@@ -134,11 +138,17 @@ pub fn load_omniglot(path: &Path, split: OmniglotSplit, resize: Option<usize>) -
         } else {
             return Err(DataError::MissingFile {
                 path: zip,
-                what: format!("Omniglot `{name}` (zip, or extracted folder `{}`)", sub.display()),
+                what: format!(
+                    "Omniglot `{name}` (zip, or extracted folder `{}`)",
+                    sub.display()
+                ),
             });
         }
     } else {
-        return Err(DataError::MissingDir { path: path.to_path_buf(), what: "Omniglot data (folder or zip)".into() });
+        return Err(DataError::MissingDir {
+            path: path.to_path_buf(),
+            what: "Omniglot data (folder or zip)".into(),
+        });
     };
     build(split, entries, resize)
 }
@@ -151,7 +161,10 @@ struct Entry {
 }
 
 fn read_zip(path: &Path, top: &str) -> Result<Vec<Entry>> {
-    let zerr = |source| DataError::Zip { path: path.to_path_buf(), source };
+    let zerr = |cause| DataError::Zip {
+        path: path.to_path_buf(),
+        cause,
+    };
     let file = File::open(path).map_err(|e| DataError::io(path, e, "Omniglot zip"))?;
     let mut zip = zip::ZipArchive::new(file).map_err(zerr)?;
     let mut out = Vec::new();
@@ -172,8 +185,13 @@ fn read_zip(path: &Path, top: &str) -> Result<Vec<Entry>> {
             });
         };
         let mut bytes = Vec::with_capacity(f.size() as usize);
-        f.read_to_end(&mut bytes).map_err(|e| zerr(zip::result::ZipError::Io(e)))?;
-        out.push(Entry { shown: PathBuf::from(format!("{}!/{name}", path.display())), rel: rel.to_string(), bytes });
+        f.read_to_end(&mut bytes)
+            .map_err(|e| zerr(zip::result::ZipError::Io(e)))?;
+        out.push(Entry {
+            shown: PathBuf::from(format!("{}!/{name}", path.display())),
+            rel: rel.to_string(),
+            bytes,
+        });
     }
     Ok(out)
 }
@@ -184,7 +202,10 @@ fn read_dir(root: &Path) -> Result<Vec<Entry>> {
         let rd = std::fs::read_dir(p).map_err(|e| DataError::io(p, e, "Omniglot folder"))?;
         let mut v = Vec::new();
         for e in rd {
-            v.push(e.map_err(|e| DataError::io(p, e, "Omniglot folder"))?.path());
+            v.push(
+                e.map_err(|e| DataError::io(p, e, "Omniglot folder"))?
+                    .path(),
+            );
         }
         v.sort();
         Ok(v)
@@ -192,22 +213,34 @@ fn read_dir(root: &Path) -> Result<Vec<Entry>> {
     for alpha in list(root)?.into_iter().filter(|p| p.is_dir()) {
         for ch in list(&alpha)?.into_iter().filter(|p| p.is_dir()) {
             for png in list(&ch)? {
-                if !png.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+                if !png
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+                {
                     continue;
                 }
                 let rel = png
                     .strip_prefix(root)
                     .map(|r| r.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_default();
-                let bytes = std::fs::read(&png).map_err(|e| DataError::io(&png, e, "Omniglot PNG"))?;
-                out.push(Entry { shown: png, rel, bytes });
+                let bytes =
+                    std::fs::read(&png).map_err(|e| DataError::io(&png, e, "Omniglot PNG"))?;
+                out.push(Entry {
+                    shown: png,
+                    rel,
+                    bytes,
+                });
             }
         }
     }
     Ok(out)
 }
 
-fn build(split: OmniglotSplit, mut entries: Vec<Entry>, resize: Option<usize>) -> Result<OmniglotSet> {
+fn build(
+    split: OmniglotSplit,
+    mut entries: Vec<Entry>,
+    resize: Option<usize>,
+) -> Result<OmniglotSet> {
     entries.sort_by(|a, b| a.rel.cmp(&b.rel));
     let mut alphabets: Vec<String> = Vec::new();
     let mut characters: Vec<OmniglotCharacter> = Vec::new();
@@ -215,7 +248,10 @@ fn build(split: OmniglotSplit, mut entries: Vec<Entry>, resize: Option<usize>) -
     let mut drawer = Vec::with_capacity(entries.len());
     for e in &entries {
         let parts: Vec<&str> = e.rel.split('/').collect();
-        let layout = |detail: &str| DataError::Layout { path: e.shown.clone(), detail: detail.to_string() };
+        let layout = |detail: &str| DataError::Layout {
+            path: e.shown.clone(),
+            detail: detail.to_string(),
+        };
         let [alpha, folder, file] = parts.as_slice() else {
             return Err(layout("expected Alphabet/characterXX/NNNN_DD.png"));
         };
@@ -228,9 +264,15 @@ fn build(split: OmniglotSplit, mut entries: Vec<Entry>, resize: Option<usize>) -
             alphabets.push(alpha.to_string());
         }
         let a = alphabets.len() - 1;
-        let same = characters.last().is_some_and(|c| c.alphabet == a && c.folder == *folder);
+        let same = characters
+            .last()
+            .is_some_and(|c| c.alphabet == a && c.folder == *folder);
         if !same {
-            characters.push(OmniglotCharacter { alphabet: a, folder: folder.to_string(), id });
+            characters.push(OmniglotCharacter {
+                alphabet: a,
+                folder: folder.to_string(),
+                id,
+            });
         } else if characters.last().is_some_and(|c| c.id != id) {
             return Err(layout("character folder mixes character numbers"));
         }
@@ -245,23 +287,46 @@ fn build(split: OmniglotSplit, mut entries: Vec<Entry>, resize: Option<usize>) -
     }
     let side = resize.unwrap_or(OMNIGLOT_SIDE);
     let images = decode_parallel(&entries, side)?;
-    Ok(OmniglotSet { split, images, height: side, width: side, alphabets, characters, character, drawer })
+    Ok(OmniglotSet {
+        split,
+        images,
+        height: side,
+        width: side,
+        alphabets,
+        characters,
+        character,
+        drawer,
+    })
 }
 
 fn decode_parallel(entries: &[Entry], side: usize) -> Result<Vec<f32>> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(16);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16);
     let chunk = entries.len().div_ceil(threads).max(1);
     let parts: Vec<Result<Vec<f32>>> = std::thread::scope(|s| {
         let handles: Vec<_> = entries
             .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().try_fold(Vec::new(), |mut acc, e| {
-                acc.extend(decode_one(e, side)?);
-                Ok(acc)
-            })))
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter().try_fold(Vec::new(), |mut acc, e| {
+                        acc.extend(decode_one(e, side)?);
+                        Ok(acc)
+                    })
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(DataError::Sampling("PNG decoder thread panicked".into()))))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(DataError::Layout {
+                        path: PathBuf::from("omniglot"),
+                        detail: "PNG decoder thread panicked".into(),
+                    })
+                })
+            })
             .collect()
     });
     let mut out = Vec::with_capacity(entries.len() * side * side);
@@ -273,7 +338,10 @@ fn decode_parallel(entries: &[Entry], side: usize) -> Result<Vec<f32>> {
 
 fn decode_one(e: &Entry, side: usize) -> Result<Vec<f32>> {
     let img = image::load_from_memory_with_format(&e.bytes, image::ImageFormat::Png)
-        .map_err(|source| DataError::Image { path: e.shown.clone(), source })?
+        .map_err(|cause| DataError::Image {
+            path: e.shown.clone(),
+            cause,
+        })?
         .to_luma8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     if w != OMNIGLOT_SIDE || h != OMNIGLOT_SIDE {
@@ -285,6 +353,14 @@ fn decode_one(e: &Entry, side: usize) -> Result<Vec<f32>> {
             got_w: w,
         });
     }
-    let px: Vec<f32> = img.as_raw().iter().map(|&v| 1.0 - v as f32 / 255.0).collect();
-    Ok(if side == OMNIGLOT_SIDE { px } else { resize_area(&px, h, w, side, side) })
+    let px: Vec<f32> = img
+        .as_raw()
+        .iter()
+        .map(|&v| 1.0 - v as f32 / 255.0)
+        .collect();
+    Ok(if side == OMNIGLOT_SIDE {
+        px
+    } else {
+        resize_area(&px, h, w, side, side)
+    })
 }

@@ -64,7 +64,9 @@ mod tests {
 
     #[test]
     fn mean_is_preserved_and_range_kept() {
-        let src: Vec<f32> = (0..105 * 105).map(|i| ((i * 7919) % 13) as f32 / 12.0).collect();
+        let src: Vec<f32> = (0..105 * 105)
+            .map(|i| ((i * 7919) % 13) as f32 / 12.0)
+            .collect();
         let out = resize_area(&src, 105, 105, 28, 28);
         let m0: f32 = src.iter().sum::<f32>() / src.len() as f32;
         let m1: f32 = out.iter().sum::<f32>() / out.len() as f32;

@@ -28,7 +28,9 @@ pub struct DataRoot {
 
 /// The embedded subset's root, `<workspace>/datasets`.
 pub fn embedded_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets")
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets");
+    // Canonical for readable messages; the raw path still works if the folder is missing.
+    p.canonicalize().unwrap_or(p)
 }
 
 /// The embedded subset's folder for one data set (`mnist`, `fashion-mnist`, `omniglot`, `wm-digits`).
@@ -45,7 +47,11 @@ pub fn embedded_wm_digits() -> PathBuf {
 /// root holding `<name>/`; the latter is used when it exists, so both
 /// `--data-dir datasets/mnist` and `--data-dir datasets` work.
 pub fn resolve_data_dir(explicit: Option<&Path>, name: &str) -> DataRoot {
-    resolve_with_env(explicit, std::env::var_os(DATA_DIR_ENV).map(PathBuf::from), name)
+    resolve_with_env(
+        explicit,
+        std::env::var_os(DATA_DIR_ENV).map(PathBuf::from),
+        name,
+    )
 }
 
 /// [`resolve_data_dir`] with the environment value passed in (testable without touching the env).
@@ -55,12 +61,21 @@ pub fn resolve_with_env(explicit: Option<&Path>, env: Option<PathBuf>, name: &st
         if sub.is_dir() { sub } else { p.to_path_buf() }
     };
     if let Some(p) = explicit {
-        return DataRoot { path: pick(p), source: RootSource::Explicit };
+        return DataRoot {
+            path: pick(p),
+            source: RootSource::Explicit,
+        };
     }
     if let Some(p) = env.filter(|p| !p.as_os_str().is_empty()) {
-        return DataRoot { path: pick(&p), source: RootSource::Env };
+        return DataRoot {
+            path: pick(&p),
+            source: RootSource::Env,
+        };
     }
-    DataRoot { path: embedded_dir(name), source: RootSource::Embedded }
+    DataRoot {
+        path: embedded_dir(name),
+        source: RootSource::Embedded,
+    }
 }
 
 #[cfg(test)]
@@ -70,12 +85,28 @@ mod tests {
     #[test]
     fn precedence_explicit_env_embedded() {
         let e = resolve_with_env(Some(Path::new("/x")), Some("/y".into()), "mnist");
-        assert_eq!(e, DataRoot { path: "/x".into(), source: RootSource::Explicit });
+        assert_eq!(
+            e,
+            DataRoot {
+                path: "/x".into(),
+                source: RootSource::Explicit
+            }
+        );
         let e = resolve_with_env(None, Some("/y".into()), "mnist");
-        assert_eq!(e, DataRoot { path: "/y".into(), source: RootSource::Env });
+        assert_eq!(
+            e,
+            DataRoot {
+                path: "/y".into(),
+                source: RootSource::Env
+            }
+        );
         let e = resolve_with_env(None, None, "mnist");
         assert_eq!(e.source, RootSource::Embedded);
-        assert!(e.path.join("train-images-idx3-ubyte.gz").is_file(), "{:?}", e.path);
+        assert!(
+            e.path.join("train-images-idx3-ubyte.gz").is_file(),
+            "{:?}",
+            e.path
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ pub fn stratified_subset(set: &ImageSet, n: usize, seed: u64) -> Vec<usize> {
     }
     let mut out = Vec::with_capacity(n);
     for (c, idx) in by.iter().enumerate() {
-        out.extend(sample(&mut rng, idx.len(), quota[c]).into_iter().map(|j| idx[j]));
+        out.extend(
+            sample(&mut rng, idx.len(), quota[c])
+                .into_iter()
+                .map(|j| idx[j]),
+        );
     }
     out.sort_unstable();
     out
@@ -127,15 +131,23 @@ pub struct EpisodeSampler {
 impl EpisodeSampler {
     /// A sampler over `labels`; only classes with at least K+Q images take part, and there must be
     /// at least N of them.
-    pub fn new(labels: &[u32], num_classes: usize, n_way: usize, k_shot: usize, n_query: usize) -> Result<Self> {
+    pub fn new(
+        labels: &[u32],
+        num_classes: usize,
+        n_way: usize,
+        k_shot: usize,
+        n_query: usize,
+    ) -> Result<Self> {
         let mut by_class = vec![Vec::new(); num_classes];
         for (i, &l) in labels.iter().enumerate() {
             if let Some(v) = by_class.get_mut(l as usize) {
                 v.push(i);
             }
         }
-        let eligible: Vec<u32> =
-            (0..num_classes).filter(|&c| by_class[c].len() >= k_shot + n_query).map(|c| c as u32).collect();
+        let eligible: Vec<u32> = (0..num_classes)
+            .filter(|&c| by_class[c].len() >= k_shot + n_query)
+            .map(|c| c as u32)
+            .collect();
         if n_way == 0 || k_shot == 0 || eligible.len() < n_way {
             return Err(DataError::Sampling(format!(
                 "{n_way}-way {k_shot}-shot with {n_query} queries needs {n_way} classes with ≥{} images; {} have that",
@@ -143,11 +155,22 @@ impl EpisodeSampler {
                 eligible.len()
             )));
         }
-        Ok(EpisodeSampler { by_class, eligible, n_way, k_shot, n_query })
+        Ok(EpisodeSampler {
+            by_class,
+            eligible,
+            n_way,
+            k_shot,
+            n_query,
+        })
     }
 
     /// A sampler over an Omniglot split (one class per character).
-    pub fn for_omniglot(set: &OmniglotSet, n_way: usize, k_shot: usize, n_query: usize) -> Result<Self> {
+    pub fn for_omniglot(
+        set: &OmniglotSet,
+        n_way: usize,
+        k_shot: usize,
+        n_query: usize,
+    ) -> Result<Self> {
         Self::new(&set.character, set.characters.len(), n_way, k_shot, n_query)
     }
 
@@ -198,7 +221,13 @@ mod tests {
         for c in 0..10u32 {
             labels.extend(std::iter::repeat_n(c, 3 + c as usize));
         }
-        ImageSet { images: vec![value; labels.len() * 4], labels, height: 2, width: 2, num_classes: 10 }
+        ImageSet {
+            images: vec![value; labels.len() * 4],
+            labels,
+            height: 2,
+            width: 2,
+            num_classes: 10,
+        }
     }
 
     #[test]
@@ -212,7 +241,10 @@ mod tests {
         let b = k_shot_indices(&s, 2, 7).unwrap();
         let c = k_shot_indices(&s, 2, 8).unwrap();
         assert_ne!(b, c, "different seeds should (almost surely) differ");
-        assert!(k_shot_indices(&s, 4, 7).is_err(), "class 0 has only 3 images");
+        assert!(
+            k_shot_indices(&s, 4, 7).is_err(),
+            "class 0 has only 3 images"
+        );
     }
 
     #[test]
@@ -236,11 +268,20 @@ mod tests {
 
     #[test]
     fn few_shot_never_mixes_train_and_test() {
-        let split = Split { train: toy(0.25), test: toy(0.75) };
+        let split = Split {
+            train: toy(0.25),
+            test: toy(0.75),
+        };
         for seed in 0..5 {
             let fs = few_shot(&split, 3, Some(20), seed).unwrap();
-            assert!(fs.train.images.iter().all(|&v| v == 0.25), "train shots come from train");
-            assert!(fs.test.images.iter().all(|&v| v == 0.75), "evaluation comes from test");
+            assert!(
+                fs.train.images.iter().all(|&v| v == 0.25),
+                "train shots come from train"
+            );
+            assert!(
+                fs.test.images.iter().all(|&v| v == 0.75),
+                "evaluation comes from test"
+            );
             assert_eq!(fs.train.class_counts(), vec![3; 10]);
             assert_eq!(fs.test.len(), 20);
         }
@@ -258,8 +299,16 @@ mod tests {
             assert_eq!(ep.query.len(), 15);
             assert_eq!(ep.classes.iter().collect::<HashSet<_>>().len(), 5);
             let sup: HashSet<_> = ep.support.iter().collect();
-            assert!(ep.query.iter().all(|q| !sup.contains(q)), "support and query share an image");
-            for (&im, &l) in ep.support.iter().zip(&ep.support_labels).chain(ep.query.iter().zip(&ep.query_labels)) {
+            assert!(
+                ep.query.iter().all(|q| !sup.contains(q)),
+                "support and query share an image"
+            );
+            for (&im, &l) in ep
+                .support
+                .iter()
+                .zip(&ep.support_labels)
+                .chain(ep.query.iter().zip(&ep.query_labels))
+            {
                 assert_eq!(s.labels[im], ep.classes[l as usize]);
                 assert!(l < 5);
             }

@@ -9,7 +9,9 @@ use std::path::Path;
 use crate::error::{DataError, Result};
 
 /// File stems, index = digit.
-pub const WM_DIGIT_NAMES: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+pub const WM_DIGIT_NAMES: [&str; 10] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+];
 
 /// Side length of the stimulus images.
 pub const WM_SIDE: usize = 79;
@@ -42,28 +44,51 @@ impl std::ops::Deref for WmDigits {
 
 /// gray = round(0.2989 R + 0.5870 G + 0.1140 B), as MATLAB's `rgb2gray` on u8 input.
 pub fn rgb_to_gray(r: u8, g: u8, b: u8) -> u8 {
-    (0.2989 * r as f64 + 0.5870 * g as f64 + 0.1140 * b as f64).round().clamp(0.0, 255.0) as u8
+    (0.2989 * r as f64 + 0.5870 * g as f64 + 0.1140 * b as f64)
+        .round()
+        .clamp(0.0, 255.0) as u8
 }
 
 /// Loads `zero.jpg` … `nine.jpg` from `dir` and binarises them (mask = gray < 127).
 pub fn load_wm_digits(dir: &Path) -> Result<WmDigits> {
     if !dir.is_dir() {
-        return Err(DataError::MissingDir { path: dir.to_path_buf(), what: "wm-digits folder (zero.jpg … nine.jpg)".into() });
+        return Err(DataError::MissingDir {
+            path: dir.to_path_buf(),
+            what: "wm-digits folder (zero.jpg … nine.jpg)".into(),
+        });
     }
     let mut masks = Vec::with_capacity(10);
     for name in WM_DIGIT_NAMES {
         let path = dir.join(format!("{name}.jpg"));
-        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e, "working-memory digit JPEG"))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| DataError::io(&path, e, "working-memory digit JPEG"))?;
         let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
-            .map_err(|source| DataError::Image { path: path.clone(), source })?
+            .map_err(|cause| DataError::Image {
+                path: path.clone(),
+                cause,
+            })?
             .to_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);
         if w != WM_SIDE || h != WM_SIDE {
-            return Err(DataError::BadImageSize { path, expected_h: WM_SIDE, expected_w: WM_SIDE, got_h: h, got_w: w });
+            return Err(DataError::BadImageSize {
+                path,
+                expected_h: WM_SIDE,
+                expected_w: WM_SIDE,
+                got_h: h,
+                got_w: w,
+            });
         }
-        masks.push(img.pixels().map(|p| rgb_to_gray(p[0], p[1], p[2]) < 127).collect());
+        masks.push(
+            img.pixels()
+                .map(|p| rgb_to_gray(p[0], p[1], p[2]) < 127)
+                .collect(),
+        );
     }
-    Ok(WmDigits { height: WM_SIDE, width: WM_SIDE, masks })
+    Ok(WmDigits {
+        height: WM_SIDE,
+        width: WM_SIDE,
+        masks,
+    })
 }
 
 #[cfg(test)]

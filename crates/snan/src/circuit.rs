@@ -12,9 +12,20 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::astrocytes::{AstrocyteConfig, AstrocyteState, Astrocytes};
+use crate::fused::{self, FusedCircuit, HostState, RunPlan};
 use crate::izhikevich::{Izhikevich, IzhikevichConfig, IzhikevichState};
 use crate::noise::{BackgroundNoiseConfig, NoiseSchedule};
 use crate::synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseConfig, Synapses};
+
+/// How multi-step calls ([`Snan::imprint`], [`Snan::recall`]) are executed.
+#[derive(Config, Debug, PartialEq, Eq, Copy)]
+pub enum Engine {
+    /// Burn tensor ops, one step at a time: runs on every backend; the reference.
+    Reference,
+    /// The fused CPU engine: all steps of a call in one pass over host state, parallel over
+    /// samples. Same arithmetic; only the order of synaptic additions differs.
+    Fused,
+}
 
 /// Configuration of a whole SNAN circuit.
 #[derive(Config, Debug)]
@@ -49,6 +60,9 @@ pub struct SnanConfig {
     /// Seed of the noise schedule.
     #[config(default = 7)]
     pub noise_seed: u64,
+    /// Execution engine of multi-step calls.
+    #[config(default = "Engine::Fused")]
+    pub engine: Engine,
 }
 
 impl SnanConfig {
@@ -96,6 +110,7 @@ impl SnanConfig {
             width: self.width,
             connectivity,
             noise,
+            engine: self.engine,
         }
     }
 }
@@ -104,20 +119,22 @@ impl SnanConfig {
 /// explicit [`SnanState`], which is passed in and returned, never stored in the module.
 #[derive(Module, Debug)]
 pub struct Snan {
-    neurons: Izhikevich,
-    synapses: Synapses,
-    astrocytes: Astrocytes,
+    pub(crate) neurons: Izhikevich,
+    pub(crate) synapses: Synapses,
+    pub(crate) astrocytes: Astrocytes,
     /// Gating astrocyte of every neuron, `[neurons]`.
-    neur2astro: Tensor<1, Int>,
-    glutamate_decay: f32,
-    glutamate_release: f32,
-    dt_s: f32,
-    height: usize,
-    width: usize,
+    pub(crate) neur2astro: Tensor<1, Int>,
+    pub(crate) glutamate_decay: f32,
+    pub(crate) glutamate_release: f32,
+    pub(crate) dt_s: f32,
+    pub(crate) height: usize,
+    pub(crate) width: usize,
     #[module(skip)]
-    connectivity: Connectivity,
+    pub(crate) connectivity: Connectivity,
     #[module(skip)]
-    noise: Option<NoiseSchedule>,
+    pub(crate) noise: Option<NoiseSchedule>,
+    #[module(skip)]
+    pub(crate) engine: Engine,
 }
 
 /// The full dynamic state of a batch of SNAN circuits.
@@ -277,9 +294,45 @@ impl Snan {
         (SnanState { neurons, glutamate, synaptic, gate, astrocytes, step }, StepOutput { spikes, active })
     }
 
+    /// The engine of multi-step calls.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The same circuit with another engine (e.g. to compare with the reference).
+    pub fn with_engine(self, engine: Engine) -> Self {
+        Self { engine, ..self }
+    }
+
     /// Runs up to and including step `until`, applying each presentation's current during its
     /// steps (no input elsewhere): the learning phase.
     pub fn imprint(&self, mut state: SnanState, presentations: &[Presentation], until: usize) -> SnanState {
+        if self.engine == Engine::Fused && state.step < until {
+            let device = state.glutamate.device();
+            let batch = state.batch();
+            let n = self.neurons();
+            let currents: Vec<(usize, usize, usize, Vec<f32>)> = presentations
+                .iter()
+                .map(|p| {
+                    let rows = p.current.dims()[0];
+                    let data = p.current.clone().into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 current");
+                    (p.onset, p.offset, rows, data)
+                })
+                .collect();
+            let start = state.step;
+            let input = |t: usize, b: usize| -> Option<&[f32]> {
+                let step = start + t + 1;
+                currents.iter().find(|(on, off, _, _)| *on <= step && step <= *off).map(|(_, _, rows, data)| {
+                    let row = if *rows == 1 { 0 } else { b };
+                    &data[row * n..(row + 1) * n]
+                })
+            };
+            let mut host = HostState::from_state(&state);
+            let plan = RunPlan { steps: until - state.step, input: &input, record: false };
+            fused::run(self, &FusedCircuit::new(self), &mut host, &plan);
+            debug_assert_eq!(host.batch, batch);
+            return host.into_state(self, &device);
+        }
         while state.step < until {
             let next = state.step + 1;
             let input = presentations.iter().find(|p| p.onset <= next && next <= p.offset).map(|p| p.current.clone());
@@ -298,6 +351,29 @@ impl Snan {
         let [batch, n] = cues.dims();
         let device = cues.device();
         let [ha, wa] = self.astro_grid();
+        let window_s = config.readout_steps as f32 * self.dt_s;
+        assert_eq!(state.batch(), batch, "state batch must match the cues (see SnanState::repeat)");
+        if self.engine == Engine::Fused {
+            let cue_data = cues.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 cues");
+            let input = |t: usize, b: usize| -> Option<&[f32]> {
+                (t < config.cue_steps).then(|| &cue_data[b * n..(b + 1) * n])
+            };
+            let mut host = HostState::from_state(&state);
+            let plan = RunPlan { steps: config.readout_steps, input: &input, record: true };
+            let records = fused::run(self, &FusedCircuit::new(self), &mut host, &plan);
+            let counts: Vec<f32> = records.iter().flat_map(|r| r.counts.iter().copied()).collect();
+            let steps = config.readout_steps.max(1) as f32;
+            let activity: Vec<f32> = records.iter().flat_map(|r| r.activity.iter().map(move |&a| a / steps)).collect();
+            let state = host.into_state(self, &device);
+            let counts = Tensor::<2>::from_data(TensorData::new(counts, [batch, n]), &device);
+            let output = RecallOutput {
+                rates: counts.clone() / window_s,
+                counts,
+                astro_activity: Tensor::from_data(TensorData::new(activity, [batch, ha, wa]), &device),
+                calcium: state.astrocytes.ca.clone(),
+            };
+            return (state, output);
+        }
         let mut counts = Tensor::<2>::zeros([batch, n], &device);
         let mut activity = Tensor::<3>::zeros([batch, ha, wa], &device);
         for t in 0..config.readout_steps {
@@ -307,7 +383,6 @@ impl Snan {
             counts = counts + out.spikes;
             activity = activity + out.active;
         }
-        let window_s = config.readout_steps as f32 * self.dt_s;
         let output = RecallOutput {
             rates: counts.clone() / window_s,
             counts,

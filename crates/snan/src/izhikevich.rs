@@ -104,18 +104,18 @@ impl IzhikevichConfig {
 /// A population of Izhikevich neurons; see [`IzhikevichConfig`].
 #[derive(Module, Debug)]
 pub struct Izhikevich {
-    a: f32,
-    b: f32,
-    c: f32,
-    d: f32,
-    v_peak: f32,
-    input_clip: Option<f32>,
-    v_floor: f32,
-    v_init: f32,
-    u_init: f32,
-    dt_ms: f32,
+    pub(crate) a: f32,
+    pub(crate) b: f32,
+    pub(crate) c: f32,
+    pub(crate) d: f32,
+    pub(crate) v_peak: f32,
+    pub(crate) input_clip: Option<f32>,
+    pub(crate) v_floor: f32,
+    pub(crate) v_init: f32,
+    pub(crate) u_init: f32,
+    pub(crate) dt_ms: f32,
     #[module(skip)]
-    integration: Integration,
+    pub(crate) integration: Integration,
 }
 
 /// Membrane state `(v, u)`, each `[batch, neurons]`, passed in and returned by every step.

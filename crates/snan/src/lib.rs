@@ -8,7 +8,8 @@
 //! - [`astrocytes`]: the Ullah Ca²⁺/IP₃ astrocyte grid, its territories and timers;
 //! - [`noise`]: background current pulses;
 //! - [`encoding`]: binary images → currents;
-//! - [`circuit`]: the whole SNAN ([`Snan`]) with imprint (learn) and batched recall;
+//! - [`circuit`]: the whole SNAN ([`Snan`]) with imprint (learn) and batched recall, run either
+//!   step by step as tensor ops (the reference) or by the fused CPU engine (`fused.rs`);
 //! - [`working_memory`]: the published working-memory protocol and its metric.
 //!
 //! State is always an explicit value passed in and returned (like Burn's `Lstm`), never stored in a
@@ -17,13 +18,14 @@
 pub mod astrocytes;
 pub mod circuit;
 pub mod encoding;
+mod fused;
 pub mod izhikevich;
 pub mod noise;
 pub mod synapses;
 pub mod working_memory;
 
 pub use astrocytes::{AstrocyteConfig, AstrocyteState, Astrocytes, UllahConfig};
-pub use circuit::{Presentation, RecallConfig, RecallOutput, Snan, SnanConfig, SnanState, StepOutput};
+pub use circuit::{Engine, Presentation, RecallConfig, RecallOutput, Snan, SnanConfig, SnanState, StepOutput};
 pub use izhikevich::{Integration, Izhikevich, IzhikevichConfig, IzhikevichState};
 pub use noise::{BackgroundNoiseConfig, NoiseSchedule};
 pub use synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseConfig, Synapses};

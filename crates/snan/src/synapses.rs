@@ -216,15 +216,15 @@ impl SynapseConfig {
 #[derive(Module, Debug)]
 pub struct Synapses {
     /// Presynaptic index per table slot, `[neurons · max_in_degree]` (a constant, not a parameter).
-    in_index: Tensor<1, Int>,
+    pub(crate) in_index: Tensor<1, Int>,
     /// Weight per table slot (0 on padding), `[1, neurons, max_in_degree]`.
-    weights: Tensor<3>,
-    neurons: usize,
-    max_in_degree: usize,
-    g_syn: f32,
-    astro_gain: f32,
-    e_syn: f32,
-    k_syn: f32,
+    pub(crate) weights: Tensor<3>,
+    pub(crate) neurons: usize,
+    pub(crate) max_in_degree: usize,
+    pub(crate) g_syn: f32,
+    pub(crate) astro_gain: f32,
+    pub(crate) e_syn: f32,
+    pub(crate) k_syn: f32,
 }
 
 impl Synapses {

@@ -1,0 +1,411 @@
+//! The fused CPU engine: many SNAN steps per call over contiguous host state, one sample per rayon
+//! task, no per-step allocation and no per-op dispatch.
+//!
+//! A recall is thousands of dependent steps; as tensor ops each step is ~100 small launches, bound by
+//! dispatch and memory traffic. Here a sample's whole state (a few tens of kB for 28×28) stays in
+//! cache for the whole window, and the synaptic sum is pushed only from neurons whose sigmoid is
+//! non-zero in f32 (within ~20 mV of the peak, < 2 % of neurons per step). The arithmetic follows the
+//! tensor path ([`crate::Snan::step`]) operation by operation; only the order of the synaptic
+//! additions differs, so results agree statistically (see the parity tests).
+
+use rayon::prelude::*;
+
+use crate::circuit::{Snan, SnanState};
+use crate::izhikevich::Integration;
+
+/// Host copy of a batch of SNAN states, row-major `[batch, ·]`.
+#[derive(Clone, Debug)]
+pub(crate) struct HostState {
+    pub batch: usize,
+    pub v: Vec<f32>,
+    pub u: Vec<f32>,
+    pub glutamate: Vec<f32>,
+    pub synaptic: Vec<f32>,
+    pub gate: Vec<f32>,
+    pub ca: Vec<f32>,
+    pub h: Vec<f32>,
+    pub ip3: Vec<f32>,
+    pub ip3_timer: Vec<f32>,
+    pub gate_timer: Vec<f32>,
+    pub last_sync: Vec<f32>,
+    pub drive_acc: Vec<f32>,
+    pub carry: [Vec<f32>; 3],
+    pub step: usize,
+}
+
+fn host<const D: usize>(t: &burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.clone().into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 state")
+}
+
+fn tensor<const D: usize>(v: Vec<f32>, shape: [usize; D], device: &burn::tensor::Device) -> burn::tensor::Tensor<D> {
+    burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(v, shape), device)
+}
+
+impl HostState {
+    pub fn from_state(s: &SnanState) -> Self {
+        let a = &s.astrocytes;
+        Self {
+            batch: s.batch(),
+            v: host(&s.neurons.v),
+            u: host(&s.neurons.u),
+            glutamate: host(&s.glutamate),
+            synaptic: host(&s.synaptic),
+            gate: host(&s.gate),
+            ca: host(&a.ca),
+            h: host(&a.h),
+            ip3: host(&a.ip3),
+            ip3_timer: host(&a.ip3_timer),
+            gate_timer: host(&a.gate_timer),
+            last_sync: host(&a.last_sync),
+            drive_acc: host(&a.drive_acc),
+            carry: [host(&a.carry[0]), host(&a.carry[1]), host(&a.carry[2])],
+            step: s.step,
+        }
+    }
+
+    pub fn into_state(self, snan: &Snan, device: &burn::tensor::Device) -> SnanState {
+        let (b, n) = (self.batch, snan.neurons());
+        let [ha, wa] = snan.astro_grid();
+        let g = [b, ha, wa];
+        SnanState {
+            neurons: crate::IzhikevichState { v: tensor(self.v, [b, n], device), u: tensor(self.u, [b, n], device) },
+            glutamate: tensor(self.glutamate, [b, n], device),
+            synaptic: tensor(self.synaptic, [b, n], device),
+            gate: tensor(self.gate, [b, n], device),
+            astrocytes: crate::AstrocyteState {
+                ca: tensor(self.ca, g, device),
+                h: tensor(self.h, g, device),
+                ip3: tensor(self.ip3, g, device),
+                ip3_timer: tensor(self.ip3_timer, g, device),
+                gate_timer: tensor(self.gate_timer, g, device),
+                last_sync: tensor(self.last_sync, g, device),
+                drive_acc: tensor(self.drive_acc, g, device),
+                carry: self.carry.map(|c| tensor(c, g, device)),
+            },
+            step: self.step,
+        }
+    }
+}
+
+/// Static structure of a circuit laid out for the fused loops.
+pub(crate) struct FusedCircuit {
+    n: usize,
+    n_astro: usize,
+    /// CSR out-lists: targets and weights of presynaptic neuron `i` are `[out_start[i], out_start[i+1])`.
+    out_start: Vec<u32>,
+    out_target: Vec<u32>,
+    out_weight: Vec<f32>,
+    /// Gating astrocyte of each neuron.
+    neur2astro: Vec<u32>,
+    /// Neurons of each territory (CSR).
+    terr_start: Vec<u32>,
+    terr_neuron: Vec<u32>,
+    /// Astrocyte 4-neighbours (self index where missing: contributes x − x = 0).
+    neighbours: Vec<[u32; 4]>,
+}
+
+impl FusedCircuit {
+    pub fn new(snan: &Snan) -> Self {
+        let n = snan.neurons();
+        let conn = &snan.connectivity;
+        let k = conn.max_in_degree;
+        let weights = snan.synapses.weights();
+        let mut outs: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+        for post in 0..n {
+            for slot in 0..k {
+                let at = post * k + slot;
+                if conn.in_mask[at] != 0.0 {
+                    outs[conn.in_index[at] as usize].push((post as u32, weights[at]));
+                }
+            }
+        }
+        let mut out_start = vec![0u32];
+        let (mut out_target, mut out_weight) = (Vec::new(), Vec::new());
+        for o in outs {
+            for (t, w) in o {
+                out_target.push(t);
+                out_weight.push(w);
+            }
+            out_start.push(out_target.len() as u32);
+        }
+        let astro = &snan.astrocytes;
+        let [ha, wa] = astro.grid();
+        let (h, w) = (snan.height, snan.width);
+        let mut terr_start = vec![0u32];
+        let mut terr_neuron = Vec::new();
+        for a in 0..ha {
+            for b in 0..wa {
+                for r in a * astro.stride..(a * astro.stride + astro.territory).min(h) {
+                    for c in b * astro.stride..(b * astro.stride + astro.territory).min(w) {
+                        terr_neuron.push((r * w + c) as u32);
+                    }
+                }
+                terr_start.push(terr_neuron.len() as u32);
+            }
+        }
+        let neur2astro = (0..h)
+            .flat_map(|r| (0..w).map(move |c| ((r / astro.stride).min(ha - 1) * wa + (c / astro.stride).min(wa - 1)) as u32))
+            .collect();
+        let neighbours = (0..ha * wa)
+            .map(|i| {
+                let (a, b) = (i / wa, i % wa);
+                let up = if a > 0 { i - wa } else { i };
+                let down = if a + 1 < ha { i + wa } else { i };
+                let left = if b > 0 { i - 1 } else { i };
+                let right = if b + 1 < wa { i + 1 } else { i };
+                [up as u32, down as u32, left as u32, right as u32]
+            })
+            .collect();
+        Self { n, n_astro: ha * wa, out_start, out_target, out_weight, neur2astro, terr_start, terr_neuron, neighbours }
+    }
+}
+
+/// What to feed and record over a run of steps.
+pub(crate) struct RunPlan<'a> {
+    /// Number of steps.
+    pub steps: usize,
+    /// Input current of a step (by offset from the run's start) for sample `b`: `None` = no input.
+    pub input: &'a (dyn Fn(usize, usize) -> Option<&'a [f32]> + Sync),
+    /// Accumulate spike counts and astrocyte activity.
+    pub record: bool,
+}
+
+/// Per-sample outputs of a run.
+pub(crate) struct RunRecord {
+    pub counts: Vec<f32>,
+    pub activity: Vec<f32>,
+}
+
+/// Mutable views of one sample's state.
+struct Sample<'a> {
+    v: &'a mut [f32],
+    u: &'a mut [f32],
+    g: &'a mut [f32],
+    isyn: &'a mut [f32],
+    gate: &'a mut [f32],
+    ca: &'a mut [f32],
+    h: &'a mut [f32],
+    ip3: &'a mut [f32],
+    ip3_timer: &'a mut [f32],
+    gate_timer: &'a mut [f32],
+    last_sync: &'a mut [f32],
+    drive_acc: &'a mut [f32],
+    carry: [&'a mut [f32]; 3],
+}
+
+/// Runs `plan.steps` steps of every sample of `state` in parallel.
+pub(crate) fn run(snan: &Snan, circuit: &FusedCircuit, state: &mut HostState, plan: &RunPlan) -> Vec<RunRecord> {
+    let (n, na) = (circuit.n, circuit.n_astro);
+    let start = state.step;
+    let HostState { v, u, glutamate, synaptic, gate, ca, h, ip3, ip3_timer, gate_timer, last_sync, drive_acc, carry, .. } = state;
+    let [c0, c1, c2] = carry;
+    let samples: Vec<Sample> = v
+        .chunks_mut(n)
+        .zip(u.chunks_mut(n))
+        .zip(glutamate.chunks_mut(n))
+        .zip(synaptic.chunks_mut(n))
+        .zip(gate.chunks_mut(n))
+        .zip(ca.chunks_mut(na))
+        .zip(h.chunks_mut(na))
+        .zip(ip3.chunks_mut(na))
+        .zip(ip3_timer.chunks_mut(na))
+        .zip(gate_timer.chunks_mut(na))
+        .zip(last_sync.chunks_mut(na))
+        .zip(drive_acc.chunks_mut(na))
+        .zip(c0.chunks_mut(na).zip(c1.chunks_mut(na)).zip(c2.chunks_mut(na)))
+        .map(|((((((((((((v, u), g), isyn), gate), ca), h), ip3), ip3_timer), gate_timer), last_sync), drive_acc), ((k0, k1), k2))| {
+            Sample { v, u, g, isyn, gate, ca, h, ip3, ip3_timer, gate_timer, last_sync, drive_acc, carry: [k0, k1, k2] }
+        })
+        .collect();
+    let records = samples
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, mut s)| run_sample(snan, circuit, &mut s, b, start, plan))
+        .collect();
+    state.step = start + plan.steps;
+    records
+}
+
+fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: usize, plan: &RunPlan) -> RunRecord {
+    let nr = &snan.neurons;
+    let syn = &snan.synapses;
+    let ast = &snan.astrocytes;
+    let (n, na) = (c.n, c.n_astro);
+    let mut sig = vec![0f32; n];
+    let mut spike = vec![false; n];
+    let mut drive = vec![0f32; n];
+    let mut noise = vec![0f32; if snan.noise.is_some() { n } else { 0 }];
+    let mut active = vec![false; na];
+    let mut counts = vec![0f32; if plan.record { n } else { 0 }];
+    let mut activity = vec![0f32; if plan.record { na } else { 0 }];
+    let dt = nr.dt_ms;
+    let dvdt = |v: f32, u: f32, i: f32| (v * v * 0.04 + v * 5.0 + 140.0 - u + i).clamp(-1e9, 1e9);
+    let mut cursor = 0;
+    if let Some(schedule) = &snan.noise {
+        schedule.current_at(start + 1, &mut noise);
+        cursor = schedule.cursor_after(start + 1);
+    }
+    for t in 0..plan.steps {
+        let step = start + t + 1;
+        let input = (plan.input)(t, b);
+        if let (Some(schedule), true) = (&snan.noise, t > 0) {
+            cursor = schedule.advance(step, cursor, &mut noise);
+        }
+        // Neurons, glutamate and the presynaptic sigmoid.
+        for j in 0..n {
+            let (mut v, mut u) = (s.v[j], s.u[j]);
+            if v >= nr.v_peak {
+                v = nr.c;
+                u += nr.d;
+            }
+            let mut i = s.isyn[j];
+            if let Some(x) = input {
+                i += x[j];
+            }
+            if !noise.is_empty() {
+                i += noise[j];
+            }
+            if let Some(clip) = nr.input_clip {
+                i = i.min(clip);
+            }
+            v = match nr.integration {
+                Integration::ForwardEuler => v + dvdt(v, u, i) * dt,
+                Integration::HalfSteps => {
+                    let half = dt * 0.5;
+                    let v1 = (v + dvdt(v, u, i) * half).clamp(nr.v_floor, nr.v_peak);
+                    v1 + dvdt(v1, u, i) * half
+                }
+            };
+            v = v.max(nr.v_floor);
+            u += (v * nr.b - u) * (nr.a * dt);
+            v = v.min(nr.v_peak);
+            s.v[j] = v;
+            s.u[j] = u;
+            spike[j] = v > nr.v_peak - 1.0;
+            let at_peak = if v >= nr.v_peak { 1.0 } else { 0.0 };
+            s.g[j] -= (s.g[j] * snan.glutamate_decay - at_peak * snan.glutamate_release) * snan.dt_s;
+            let x = v / syn.k_syn;
+            sig[j] = if x >= 0.0 {
+                1.0 / (1.0 + (-x).exp())
+            } else if x < -104.0 {
+                0.0 // exp underflows to exactly 0 in f32
+            } else {
+                let e = x.exp();
+                e / (1.0 + e)
+            };
+            if plan.record && spike[j] {
+                counts[j] += 1.0;
+            }
+        }
+        // Synaptic drive, pushed from the few neurons near their peak; current for the next step.
+        drive.iter_mut().for_each(|d| *d = 0.0);
+        for (pre, &sv) in sig.iter().enumerate() {
+            if sv != 0.0 {
+                let (lo, hi) = (c.out_start[pre] as usize, c.out_start[pre + 1] as usize);
+                for (&post, &w) in c.out_target[lo..hi].iter().zip(&c.out_weight[lo..hi]) {
+                    drive[post as usize] += sv * w;
+                }
+            }
+        }
+        for j in 0..n {
+            let g = s.gate[j] * syn.astro_gain + syn.g_syn;
+            s.isyn[j] = g * (-s.v[j] + syn.e_syn) * drive[j];
+        }
+        astro_step(ast, c, s, &spike, step);
+        for (a, act) in active.iter_mut().enumerate() {
+            *act = s.gate_timer[a] > 0.0;
+            s.gate_timer[a] = (s.gate_timer[a] - 1.0).max(0.0);
+            if plan.record && *act {
+                activity[a] += 1.0;
+            }
+        }
+        for j in 0..n {
+            s.gate[j] = active[c.neur2astro[j] as usize] as u8 as f32;
+        }
+    }
+    RunRecord { counts, activity }
+}
+
+/// Territory counts, timers, RK4 and the gating check (before the gate timer's decrement).
+fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: &[bool], step: usize) {
+    let na = c.n_astro;
+    for a in 0..na {
+        let (lo, hi) = (c.terr_start[a] as usize, c.terr_start[a + 1] as usize);
+        let (mut act, mut sync) = (0f32, 0f32);
+        for &j in &c.terr_neuron[lo..hi] {
+            act += (s.g[j as usize] >= ast.glutamate_threshold) as u8 as f32;
+            sync += spike[j as usize] as u8 as f32;
+        }
+        if sync >= ast.min_sync - 0.5 {
+            s.last_sync[a] = step as f32;
+        }
+        if act >= ast.min_active - 0.5 {
+            s.ip3_timer[a] = ast.ip3_pulse_steps;
+        }
+        let drive = if s.ip3_timer[a] > 0.0 { ast.ip3_drive } else { 0.0 };
+        s.ip3_timer[a] = (s.ip3_timer[a] - 1.0).max(0.0);
+        s.drive_acc[a] += drive;
+    }
+    if step % ast.substeps == 0 {
+        rk4_grid(ast, c, s);
+    }
+    if step % ast.check_every == 0 {
+        for a in 0..na {
+            if s.ca[a] > ast.ca_threshold && (step as f32 - s.last_sync[a]) <= ast.sync_window_steps {
+                s.gate_timer[a] = ast.gate_steps;
+            }
+        }
+    }
+}
+
+fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample) {
+    let dt = ast.dt_s;
+    let lap = |x: &[f32], a: usize| {
+        let nb = c.neighbours[a];
+        x[nb[0] as usize] + x[nb[1] as usize] + x[nb[2] as usize] + x[nb[3] as usize] - x[a] * 4.0
+    };
+    let rates = |ca: f32, h: f32, ip3: f32, drive: f32, lca: f32, lip3: f32| {
+        let m = ip3 / (ip3 + ast.d1);
+        let nn = ca / (ca + ast.d5);
+        let er = (-ca + ast.c0) / ast.c1 - ca;
+        let mnh = m * nn * h;
+        let j_chan = mnh * mnh * mnh * er * (ast.c1 * ast.v1);
+        let j_leak = er * (ast.c1 * ast.v2);
+        let ca2 = ca * ca;
+        let j_pump = ca2 * ast.v3 / (ca2 + ast.k3 * ast.k3);
+        let ip3sq = ip3 * ip3;
+        let j_in = ip3sq * ast.v6 / (ip3sq + ast.k2 * ast.k2);
+        let q2 = (ip3 + ast.d1) / (ip3 + ast.d3) * ast.d2;
+        let dca = j_chan - j_pump + j_leak + j_in - ca * ast.k1 + lca * ast.d_ca;
+        let q2ca = q2 + ca;
+        let dh = (q2 / q2ca - h) * q2ca * ast.a2;
+        let plc = (ca + (1.0 - ast.alpha) * ast.k4) / (ca + ast.k4) * ast.v4;
+        let dip3 = (-ip3 + ast.ip3_rest) * ast.ip3_rate + plc + drive + lip3 * ast.d_ip3;
+        [dca, dh, dip3]
+    };
+    let na = c.n_astro;
+    let lca: Vec<f32> = (0..na).map(|a| lap(s.ca, a)).collect();
+    let lip3: Vec<f32> = (0..na).map(|a| lap(s.ip3, a)).collect();
+    for a in 0..na {
+        let drive = s.drive_acc[a] / ast.substeps as f32;
+        let y = [s.ca[a], s.h[a], s.ip3[a]];
+        let k1 = rates(y[0], y[1], y[2], drive, lca[a], lip3[a]);
+        let st = |k: &[f32; 3], f: f32| [y[0] + k[0] * f, y[1] + k[1] * f, y[2] + k[2] * f];
+        let y2 = st(&k1, dt / 2.0);
+        let k2 = rates(y2[0], y2[1], y2[2], drive, lca[a], lip3[a]);
+        let y3 = st(&k2, dt / 2.0);
+        let k3 = rates(y3[0], y3[1], y3[2], drive, lca[a], lip3[a]);
+        let y4 = st(&k3, dt);
+        let k4 = rates(y4[0], y4[1], y4[2], drive, lca[a], lip3[a]);
+        let targets: [&mut [f32]; 3] = [&mut *s.ca, &mut *s.h, &mut *s.ip3];
+        for (m, target) in targets.into_iter().enumerate() {
+            let inc = (k1[m] + k2[m] * 2.0 + k3[m] * 2.0 + k4[m]) * (dt / 6.0);
+            // Kahan-compensated accumulation, as the tensor path.
+            let t = inc - s.carry[m][a];
+            let sum = target[a] + t;
+            s.carry[m][a] = (sum - target[a]) - t;
+            target[a] = sum;
+        }
+        s.drive_acc[a] = 0.0;
+    }
+}
