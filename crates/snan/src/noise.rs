@@ -117,22 +117,28 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    /// The incremental event stream reproduces the direct evaluation at every step.
+    /// The incremental event stream reproduces the direct evaluation at every step: exactly for
+    /// the published schedule (pulses never overlap), within rounding when a fast rate makes
+    /// pulses overlap.
     #[test]
     fn events_reproduce_current_at() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let cfg = BackgroundNoiseConfig::new().with_rate_hz(40.0).with_first_onset_window_s(0.05);
-        let schedule = NoiseSchedule::generate(&cfg, 30, &mut rng);
-        let (mut direct, mut incremental) = (vec![0f32; 30], vec![0f32; 30]);
-        schedule.current_at(1, &mut incremental);
-        let mut cursor = schedule.cursor_after(1);
-        let mut nonzero = 0;
-        for step in 2..20_000 {
-            cursor = schedule.advance(step, cursor, &mut incremental);
-            schedule.current_at(step, &mut direct);
-            assert_eq!(direct, incremental, "step {step}");
-            nonzero += direct.iter().filter(|&&x| x != 0.0).count();
+        for (rate, tolerance) in [(1.5, 0.0), (40.0, 1e-4)] {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            let cfg = BackgroundNoiseConfig::new().with_rate_hz(rate).with_first_onset_window_s(0.05);
+            let schedule = NoiseSchedule::generate(&cfg, 30, &mut rng);
+            let (mut direct, mut incremental) = (vec![0f32; 30], vec![0f32; 30]);
+            schedule.current_at(1, &mut incremental);
+            let mut cursor = schedule.cursor_after(1);
+            let mut nonzero = 0;
+            for step in 2..40_000 {
+                cursor = schedule.advance(step, cursor, &mut incremental);
+                schedule.current_at(step, &mut direct);
+                for (d, i) in direct.iter().zip(&incremental) {
+                    assert!((d - i).abs() <= tolerance, "step {step}: {d} vs {i} (rate {rate} Hz)");
+                }
+                nonzero += direct.iter().filter(|&&x| x != 0.0).count();
+            }
+            assert!(nonzero > 0);
         }
-        assert!(nonzero > 0);
     }
 }
