@@ -95,6 +95,9 @@ pub struct FewshotArgs {
     /// Output folder (results.csv, summary.md).
     #[arg(long, default_value = "out/fewshot")]
     out: PathBuf,
+    /// Design variant of the SNAN front-end (see docs/results/design-log.md); default: the chosen one.
+    #[arg(long)]
+    snan_variant: Option<String>,
 }
 
 /// One model of the sweep: a front-end and a backbone.
@@ -543,8 +546,17 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
 
 /// Runs `snan fewshot …`.
 pub fn run(args: FewshotArgs) -> Result<()> {
-    let models =
+    let mut models =
         args.models.iter().filter(|m| !m.trim().is_empty()).map(|m| parse_model(m)).collect::<Result<Vec<_>>>()?;
+    if let Some(name) = &args.snan_variant {
+        let variant = SnanFrontEndConfig::variant(name).with_context(|| {
+            let known: Vec<&str> = SnanFrontEndConfig::VARIANTS.iter().map(|v| v.0).collect();
+            format!("unknown --snan-variant `{name}` (known: {})", known.join(", "))
+        })?;
+        for m in models.iter_mut().filter(|m| matches!(m.front, FrontEndConfig::Snan(_))) {
+            m.front = FrontEndConfig::Snan(variant.clone());
+        }
+    }
     if models.is_empty() {
         bail!("--models is empty");
     }

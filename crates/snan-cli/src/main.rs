@@ -4,6 +4,7 @@
 //! one readable line (never a panic backtrace).
 
 mod backend;
+mod bench;
 mod data;
 mod fewshot;
 mod progress;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Inspect and visualise the data sets.
     Data(data::DataArgs),
+    /// Benchmarks: SNAN recall throughput (fused vs reference) and the WM protocol vs the oracle.
+    Bench(bench::BenchArgs),
     /// The published working-memory protocol of the SNAN (79×79 digits).
     Wm(wm::WmArgs),
     /// Few-shot sweep: models × shots × seeds, evaluated clean and under impulse noise / occlusion.
@@ -33,6 +36,7 @@ fn main() {
     let result = match cli.command {
         Command::Data(args) => data::run(args),
         Command::Wm(args) => wm::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Fewshot(args) => fewshot::run(args),
     };
     if let Err(err) = result {

@@ -71,8 +71,57 @@ impl SnanConfig {
         Self::new().with_noise(Some(BackgroundNoiseConfig::new()))
     }
 
+    /// Checks that every constant is finite and in range; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = &self.neuron;
+        let a = &self.astrocyte;
+        let s = &self.synapse;
+        let finite = [
+            ("neuron.a", n.a), ("neuron.b", n.b), ("neuron.c", n.c), ("neuron.d", n.d), ("neuron.v_peak", n.v_peak),
+            ("neuron.v_floor", n.v_floor), ("neuron.v_init", n.v_init), ("neuron.u_init", n.u_init),
+            ("neuron.input_clip", n.input_clip.unwrap_or(0.0)), ("synapse.g_syn", s.g_syn),
+            ("synapse.astro_gain", s.astro_gain), ("synapse.e_syn", s.e_syn), ("synapse.k_syn", s.k_syn),
+            ("astrocyte.d_ca", a.d_ca), ("astrocyte.d_ip3", a.d_ip3), ("astrocyte.ca_init", a.ca_init),
+            ("astrocyte.h_init", a.h_init), ("astrocyte.ip3_init", a.ip3_init),
+            ("astrocyte.glutamate_threshold", a.glutamate_threshold), ("astrocyte.ip3_drive", a.ip3_drive),
+            ("astrocyte.ca_threshold", a.ca_threshold), ("glutamate_decay", self.glutamate_decay),
+            ("glutamate_release", self.glutamate_release), ("connectivity.mean_distance", self.connectivity.mean_distance),
+        ];
+        if let Some((name, v)) = finite.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(format!("SNAN config: `{name}` must be finite, got {v}"));
+        }
+        let positive = [
+            ("neuron.dt_ms", n.dt_ms), ("astrocyte.dt_s", a.dt_s), ("synapse.k_syn", s.k_syn),
+            ("connectivity.mean_distance", self.connectivity.mean_distance), ("astrocyte.ip3_pulse_s", a.ip3_pulse_s),
+            ("astrocyte.gate_s", a.gate_s), ("astrocyte.check_interval_s", a.check_interval_s),
+        ];
+        if let Some((name, v)) = positive.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
+            return Err(format!("SNAN config: `{name}` must be a positive number, got {v}"));
+        }
+        if self.height == 0 || self.width == 0 {
+            return Err(format!("SNAN config: grid {}×{} is empty", self.height, self.width));
+        }
+        if self.connectivity.out_degree >= self.height * self.width {
+            return Err(format!(
+                "SNAN config: out_degree {} needs more than {} neurons",
+                self.connectivity.out_degree,
+                self.height * self.width
+            ));
+        }
+        if a.territory == 0 || a.stride == 0 {
+            return Err("SNAN config: astrocyte territory and stride must be positive".into());
+        }
+        Ok(())
+    }
+
     /// Builds the circuit, drawing its connectivity (and noise) from the config's seeds.
+    ///
+    /// # Panics
+    /// If [`SnanConfig::validate`] fails (as Burn's own `init`s do for invalid configs).
     pub fn init(&self, device: &Device) -> Snan {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
         let connectivity = Connectivity::generate(self.height, self.width, &self.connectivity);
         let noise = self.noise.as_ref().map(|cfg| {
             let mut rng = ChaCha8Rng::seed_from_u64(self.noise_seed);

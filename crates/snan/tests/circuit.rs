@@ -102,3 +102,14 @@ fn imprint_then_recall_engages_the_astrocytes() {
     assert!(act.iter().take(ha * wa / 2).any(|&a| a > 0.0), "some learned astrocyte gates its synapses");
     assert!(act.iter().skip(ha * wa / 2 + wa).all(|&a| a == 0.0), "no unlearned astrocyte gates");
 }
+
+#[test]
+fn invalid_configs_are_named() {
+    let nan = SnanConfig::new().with_glutamate_decay(f64::NAN);
+    assert_eq!(nan.validate().unwrap_err(), "SNAN config: `glutamate_decay` must be finite, got NaN");
+    let dt = SnanConfig::new().with_astrocyte(AstrocyteConfig::new().with_dt_s(0.0));
+    assert!(dt.validate().unwrap_err().contains("astrocyte.dt_s"));
+    let tiny = SnanConfig::new().with_height(4).with_width(4);
+    assert!(tiny.validate().unwrap_err().contains("out_degree 40"));
+    assert!(SnanConfig::new().validate().is_ok());
+}

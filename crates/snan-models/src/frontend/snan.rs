@@ -81,6 +81,37 @@ impl SnanFrontEndConfig {
         }
     }
 
+    /// The named design variants measured in `docs/results/design-log.md` (name, what changes).
+    pub const VARIANTS: [(&'static str, &'static str); 8] = [
+        ("v0-union", "imprint the union of the k-shot strokes; binary cues of 8; 50 ms cue, 60 ms read-out; max-normalised counts"),
+        ("v1-graded", "v0 with graded cues (current ∝ pixel value)"),
+        ("v2-published-windows", "v0 with the published 150 ms cue and 250 ms read-out"),
+        ("v3-binary-readout", "v0 with a binary read-out (count > 8)"),
+        ("v4-hebbian", "v0 plus a co-activity Hebbian imprint of the k-shot patterns (×2 / ×0.5 weights)"),
+        ("v5-weak-cue", "v0 with a weaker cue (5 mV/ms: 43 Hz alone) so that only gated territories fire fast"),
+        ("v6-low-sync", "v0 with synchrony threshold 4 of 16 instead of 6"),
+        ("v7-typical", "v0 imprinting only pixels on in ≥ 10 % of the k-shot images"),
+    ];
+
+    /// A named design variant (see [`Self::VARIANTS`]).
+    pub fn variant(name: &str) -> Option<Self> {
+        let base = Self::new();
+        Some(match name {
+            "v0-union" => base,
+            "v1-graded" => Self { binary_cues: false, ..base },
+            "v2-published-windows" => Self { cue_steps: 1501, readout_steps: 2501, ..base },
+            "v3-binary-readout" => Self { readout: Readout::Binary(8.0), ..base },
+            "v4-hebbian" => Self { hebbian: HebbianImprint::CoActive { potentiation: 1.0, depression: 0.5 }, ..base },
+            "v5-weak-cue" => Self { cue_amplitude: 5.0, ..base },
+            "v6-low-sync" => {
+                let snan = base.snan.clone().with_astrocyte(AstrocyteConfig::fast().with_min_sync(4));
+                Self { snan, ..base }
+            }
+            "v7-typical" => Self { imprint_min_fraction: 0.1, ..base },
+            _ => return None,
+        })
+    }
+
     /// Builds the (not yet imprinted) front-end.
     pub fn init(&self) -> SnanFrontEnd {
         SnanFrontEnd { config: self.clone(), fitted: None }
