@@ -197,6 +197,7 @@ struct Sample<'a> {
 pub(crate) fn run(snan: &Snan, circuit: &FusedCircuit, state: &mut HostState, plan: &RunPlan) -> Vec<RunRecord> {
     let (n, na) = (circuit.n, circuit.n_astro);
     let start = state.step;
+    let state_batch = state.batch;
     let HostState { v, u, glutamate, synaptic, gate, ca, h, ip3, ip3_timer, gate_timer, last_sync, drive_acc, carry, .. } = state;
     let [c0, c1, c2] = carry;
     let samples: Vec<Sample> = v
@@ -217,20 +218,117 @@ pub(crate) fn run(snan: &Snan, circuit: &FusedCircuit, state: &mut HostState, pl
             Sample { v, u, g, isyn, gate, ca, h, ip3, ip3_timer, gate_timer, last_sync, drive_acc, carry: [k0, k1, k2] }
         })
         .collect();
+    let split = state_batch < rayon::current_num_threads();
     let records = samples
         .into_par_iter()
         .enumerate()
-        .map(|(b, mut s)| run_sample(snan, circuit, &mut s, b, start, plan))
+        .map(|(b, mut s)| run_sample(snan, circuit, &mut s, b, start, plan, split))
         .collect();
     state.step = start + plan.steps;
     records
 }
 
-fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: usize, plan: &RunPlan) -> RunRecord {
+/// The per-neuron slices one thread updates in the neuron phase of a step.
+struct NeuronBlock<'a> {
+    v: &'a mut [f32],
+    u: &'a mut [f32],
+    g: &'a mut [f32],
+    sig: &'a mut [f32],
+    spike: &'a mut [bool],
+    /// Empty when not recording.
+    counts: &'a mut [f32],
+}
+
+impl<'a> NeuronBlock<'a> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (v0, v1) = self.v.split_at_mut(mid);
+        let (u0, u1) = self.u.split_at_mut(mid);
+        let (g0, g1) = self.g.split_at_mut(mid);
+        let (s0, s1) = self.sig.split_at_mut(mid);
+        let (k0, k1) = self.spike.split_at_mut(mid);
+        let (c0, c1) = if self.counts.is_empty() { (&mut [][..], &mut [][..]) } else { self.counts.split_at_mut(mid) };
+        (
+            Self { v: v0, u: u0, g: g0, sig: s0, spike: k0, counts: c0 },
+            Self { v: v1, u: u1, g: g1, sig: s1, spike: k1, counts: c1 },
+        )
+    }
+}
+
+/// Neuron update, glutamate trace, spike flags and presynaptic sigmoid of a block of neurons,
+/// given their synaptic, applied (`None` = 0) and noise (empty = 0) currents.
+fn neuron_block(snan: &Snan, b: NeuronBlock, isyn: &[f32], input: Option<&[f32]>, noise: &[f32]) {
     let nr = &snan.neurons;
+    let dt = nr.dt_ms;
+    let dvdt = |v: f32, u: f32, i: f32| (v * v * 0.04 + v * 5.0 + 140.0 - u + i).clamp(-1e9, 1e9);
+    let record = !b.counts.is_empty();
+    for j in 0..b.v.len() {
+        let (mut v, mut u) = (b.v[j], b.u[j]);
+        if v >= nr.v_peak {
+            v = nr.c;
+            u += nr.d;
+        }
+        let mut i = isyn[j];
+        if let Some(x) = input {
+            i += x[j];
+        }
+        if !noise.is_empty() {
+            i += noise[j];
+        }
+        if let Some(clip) = nr.input_clip {
+            i = i.min(clip);
+        }
+        v = match nr.integration {
+            Integration::ForwardEuler => v + dvdt(v, u, i) * dt,
+            Integration::HalfSteps => {
+                let half = dt * 0.5;
+                let v1 = (v + dvdt(v, u, i) * half).clamp(nr.v_floor, nr.v_peak);
+                v1 + dvdt(v1, u, i) * half
+            }
+        };
+        v = v.max(nr.v_floor);
+        u += (v * nr.b - u) * (nr.a * dt);
+        v = v.min(nr.v_peak);
+        b.v[j] = v;
+        b.u[j] = u;
+        b.spike[j] = v > nr.v_peak - 1.0;
+        let at_peak = if v >= nr.v_peak { 1.0 } else { 0.0 };
+        b.g[j] -= (b.g[j] * snan.glutamate_decay - at_peak * snan.glutamate_release) * snan.dt_s;
+        let x = v / snan.synapses.k_syn;
+        b.sig[j] = if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else if x < -104.0 {
+            0.0 // exp underflows to exactly 0 in f32
+        } else {
+            let e = x.exp();
+            e / (1.0 + e)
+        };
+        if record && b.spike[j] {
+            b.counts[j] += 1.0;
+        }
+    }
+}
+
+/// The lower or upper part of a per-neuron slice (empty slices stay empty).
+fn part(x: &[f32], mid: usize, upper: bool) -> &[f32] {
+    if x.is_empty() {
+        x
+    } else if upper {
+        &x[mid..]
+    } else {
+        &x[..mid]
+    }
+}
+
+/// Below this many neurons a step is too short to be worth splitting across threads.
+const MIN_NEURONS_TO_SPLIT: usize = 2048;
+
+fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: usize, plan: &RunPlan, split: bool) -> RunRecord {
     let syn = &snan.synapses;
     let ast = &snan.astrocytes;
     let (n, na) = (c.n, c.n_astro);
+    // Few samples on many threads: split each step's neuron and astrocyte loops in two halves
+    // (disjoint slices, so the arithmetic — and the result — is unchanged).
+    let split = split && n >= MIN_NEURONS_TO_SPLIT;
     let mut sig = vec![0f32; n];
     let mut spike = vec![false; n];
     let mut drive = vec![0f32; n];
@@ -238,8 +336,6 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
     let mut active = vec![false; na];
     let mut counts = vec![0f32; if plan.record { n } else { 0 }];
     let mut activity = vec![0f32; if plan.record { na } else { 0 }];
-    let dt = nr.dt_ms;
-    let dvdt = |v: f32, u: f32, i: f32| (v * v * 0.04 + v * 5.0 + 140.0 - u + i).clamp(-1e9, 1e9);
     let mut cursor = 0;
     if let Some(schedule) = &snan.noise {
         schedule.current_at(start + 1, &mut noise);
@@ -251,51 +347,17 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
         if let (Some(schedule), true) = (&snan.noise, t > 0) {
             cursor = schedule.advance(step, cursor, &mut noise);
         }
-        // Neurons, glutamate and the presynaptic sigmoid.
-        for j in 0..n {
-            let (mut v, mut u) = (s.v[j], s.u[j]);
-            if v >= nr.v_peak {
-                v = nr.c;
-                u += nr.d;
-            }
-            let mut i = s.isyn[j];
-            if let Some(x) = input {
-                i += x[j];
-            }
-            if !noise.is_empty() {
-                i += noise[j];
-            }
-            if let Some(clip) = nr.input_clip {
-                i = i.min(clip);
-            }
-            v = match nr.integration {
-                Integration::ForwardEuler => v + dvdt(v, u, i) * dt,
-                Integration::HalfSteps => {
-                    let half = dt * 0.5;
-                    let v1 = (v + dvdt(v, u, i) * half).clamp(nr.v_floor, nr.v_peak);
-                    v1 + dvdt(v1, u, i) * half
-                }
-            };
-            v = v.max(nr.v_floor);
-            u += (v * nr.b - u) * (nr.a * dt);
-            v = v.min(nr.v_peak);
-            s.v[j] = v;
-            s.u[j] = u;
-            spike[j] = v > nr.v_peak - 1.0;
-            let at_peak = if v >= nr.v_peak { 1.0 } else { 0.0 };
-            s.g[j] -= (s.g[j] * snan.glutamate_decay - at_peak * snan.glutamate_release) * snan.dt_s;
-            let x = v / syn.k_syn;
-            sig[j] = if x >= 0.0 {
-                1.0 / (1.0 + (-x).exp())
-            } else if x < -104.0 {
-                0.0 // exp underflows to exactly 0 in f32
-            } else {
-                let e = x.exp();
-                e / (1.0 + e)
-            };
-            if plan.record && spike[j] {
-                counts[j] += 1.0;
-            }
+        let block = NeuronBlock { v: s.v, u: s.u, g: s.g, sig: &mut sig, spike: &mut spike, counts: &mut counts };
+        if split {
+            let mid = n / 2;
+            let (lo, hi) = block.split_at(mid);
+            let (isyn, noise) = (&*s.isyn, &noise[..]);
+            rayon::join(
+                || neuron_block(snan, lo, part(isyn, mid, false), input.map(|x| part(x, mid, false)), part(noise, mid, false)),
+                || neuron_block(snan, hi, part(isyn, mid, true), input.map(|x| part(x, mid, true)), part(noise, mid, true)),
+            );
+        } else {
+            neuron_block(snan, block, s.isyn, input, &noise);
         }
         // Synaptic drive, pushed from the few neurons near their peak; current for the next step.
         drive.iter_mut().for_each(|d| *d = 0.0);
@@ -311,7 +373,7 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
             let g = s.gate[j] * syn.astro_gain + syn.g_syn;
             s.isyn[j] = g * (-s.v[j] + syn.e_syn) * drive[j];
         }
-        astro_step(ast, c, s, &spike, step);
+        astro_step(ast, c, s, &spike, step, split);
         for (a, act) in active.iter_mut().enumerate() {
             *act = s.gate_timer[a] > 0.0;
             s.gate_timer[a] = (s.gate_timer[a] - 1.0).max(0.0);
@@ -327,7 +389,7 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
 }
 
 /// Territory counts, timers, RK4 and the gating check (before the gate timer's decrement).
-fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: &[bool], step: usize) {
+fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: &[bool], step: usize, split: bool) {
     let na = c.n_astro;
     for a in 0..na {
         let (lo, hi) = (c.terr_start[a] as usize, c.terr_start[a + 1] as usize);
@@ -347,7 +409,7 @@ fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: 
         s.drive_acc[a] += drive;
     }
     if step % ast.substeps == 0 {
-        rk4_grid(ast, c, s);
+        rk4_grid(ast, c, s, split);
     }
     if step % ast.check_every == 0 {
         for a in 0..na {
@@ -358,12 +420,52 @@ fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: 
     }
 }
 
-fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample) {
-    let dt = ast.dt_s;
+/// Mutable per-astrocyte slices updated by one RK4 block.
+struct AstroBlock<'a> {
+    ca: &'a mut [f32],
+    h: &'a mut [f32],
+    ip3: &'a mut [f32],
+    carry: [&'a mut [f32]; 3],
+    drive_acc: &'a mut [f32],
+}
+
+impl<'a> AstroBlock<'a> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a0, a1) = self.ca.split_at_mut(mid);
+        let (h0, h1) = self.h.split_at_mut(mid);
+        let (i0, i1) = self.ip3.split_at_mut(mid);
+        let [c0, c1, c2] = self.carry;
+        let ((x0, x1), (y0, y1), (z0, z1)) = (c0.split_at_mut(mid), c1.split_at_mut(mid), c2.split_at_mut(mid));
+        let (d0, d1) = self.drive_acc.split_at_mut(mid);
+        (
+            Self { ca: a0, h: h0, ip3: i0, carry: [x0, y0, z0], drive_acc: d0 },
+            Self { ca: a1, h: h1, ip3: i1, carry: [x1, y1, z1], drive_acc: d1 },
+        )
+    }
+}
+
+/// One RK4 step of every astrocyte of the grid (diffusion frozen over the step, as published).
+fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, split: bool) {
     let lap = |x: &[f32], a: usize| {
         let nb = c.neighbours[a];
         x[nb[0] as usize] + x[nb[1] as usize] + x[nb[2] as usize] + x[nb[3] as usize] - x[a] * 4.0
     };
+    let na = c.n_astro;
+    let lca: Vec<f32> = (0..na).map(|a| lap(s.ca, a)).collect();
+    let lip3: Vec<f32> = (0..na).map(|a| lap(s.ip3, a)).collect();
+    let [k0, k1, k2] = &mut s.carry;
+    let block = AstroBlock { ca: s.ca, h: s.h, ip3: s.ip3, carry: [&mut **k0, &mut **k1, &mut **k2], drive_acc: s.drive_acc };
+    if split {
+        let mid = na / 2;
+        let (lo, hi) = block.split_at(mid);
+        rayon::join(|| rk4_block(ast, lo, &lca[..mid], &lip3[..mid]), || rk4_block(ast, hi, &lca[mid..], &lip3[mid..]));
+    } else {
+        rk4_block(ast, block, &lca, &lip3);
+    }
+}
+
+fn rk4_block(ast: &crate::Astrocytes, s: AstroBlock, lca: &[f32], lip3: &[f32]) {
+    let dt = ast.dt_s;
     let rates = |ca: f32, h: f32, ip3: f32, drive: f32, lca: f32, lip3: f32| {
         let m = ip3 / (ip3 + ast.d1);
         let nn = ca / (ca + ast.d5);
@@ -383,12 +485,10 @@ fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample) {
         let dip3 = (-ip3 + ast.ip3_rest) * ast.ip3_rate + plc + drive + lip3 * ast.d_ip3;
         [dca, dh, dip3]
     };
-    let na = c.n_astro;
-    let lca: Vec<f32> = (0..na).map(|a| lap(s.ca, a)).collect();
-    let lip3: Vec<f32> = (0..na).map(|a| lap(s.ip3, a)).collect();
-    for a in 0..na {
-        let drive = s.drive_acc[a] / ast.substeps as f32;
-        let y = [s.ca[a], s.h[a], s.ip3[a]];
+    let AstroBlock { ca, h, ip3, carry, drive_acc } = s;
+    for a in 0..ca.len() {
+        let drive = drive_acc[a] / ast.substeps as f32;
+        let y = [ca[a], h[a], ip3[a]];
         let k1 = rates(y[0], y[1], y[2], drive, lca[a], lip3[a]);
         let st = |k: &[f32; 3], f: f32| [y[0] + k[0] * f, y[1] + k[1] * f, y[2] + k[2] * f];
         let y2 = st(&k1, dt / 2.0);
@@ -397,15 +497,15 @@ fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample) {
         let k3 = rates(y3[0], y3[1], y3[2], drive, lca[a], lip3[a]);
         let y4 = st(&k3, dt);
         let k4 = rates(y4[0], y4[1], y4[2], drive, lca[a], lip3[a]);
-        let targets: [&mut [f32]; 3] = [&mut *s.ca, &mut *s.h, &mut *s.ip3];
+        let targets: [&mut [f32]; 3] = [&mut *ca, &mut *h, &mut *ip3];
         for (m, target) in targets.into_iter().enumerate() {
             let inc = (k1[m] + k2[m] * 2.0 + k3[m] * 2.0 + k4[m]) * (dt / 6.0);
             // Kahan-compensated accumulation, as the tensor path.
-            let t = inc - s.carry[m][a];
+            let t = inc - carry[m][a];
             let sum = target[a] + t;
-            s.carry[m][a] = (sum - target[a]) - t;
+            carry[m][a] = (sum - target[a]) - t;
             target[a] = sum;
         }
-        s.drive_acc[a] = 0.0;
+        drive_acc[a] = 0.0;
     }
 }

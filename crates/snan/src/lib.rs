@@ -15,12 +15,18 @@
 //! State is always an explicit value passed in and returned (like Burn's `Lstm`), never stored in a
 //! module, so one circuit can serve many independent batches.
 
+pub mod astro_modulated;
 pub mod astrocytes;
 pub mod circuit;
+pub mod encoders;
 pub mod encoding;
 mod fused;
 pub mod izhikevich;
+pub mod lif;
 pub mod noise;
+pub mod spiking;
+pub mod spiking_izhikevich;
+pub mod surrogate;
 pub mod synapses;
 pub mod working_memory;
 
@@ -30,3 +36,8 @@ pub use izhikevich::{Integration, Izhikevich, IzhikevichConfig, IzhikevichState}
 pub use noise::{BackgroundNoiseConfig, NoiseSchedule};
 pub use synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseConfig, Synapses};
 pub use working_memory::{WorkingMemoryConfig, WorkingMemoryResult};
+pub use lif::{Lif, LifConfig, LifState, Reset};
+pub use spiking::{SpikingNeuron, run_sequence};
+pub use surrogate::Surrogate;
+pub use spiking_izhikevich::{SpikingIzhikevich, SpikingIzhikevichConfig, SpikingIzhikevichState};
+pub use astro_modulated::{AstroLayout, AstroModulated, AstroModulatedConfig, AstroModulatedState};
