@@ -634,6 +634,9 @@ pub fn run(args: FewshotArgs) -> Result<()> {
     let md = summary(&plan, &rows);
     let sum_path = args.out.join("summary.md");
     std::fs::write(&sum_path, &md).with_context(|| format!("cannot write {}", sum_path.display()))?;
+    for plot in crate::plots::write_plots(&rows, &args.out)? {
+        println!("plot → {}", plot.display());
+    }
     println!("{md}");
     println!(
         "{trained} model×k×seed trained, {skipped} skipped (already done); {measured} rows measured in {:.1} s → {}",

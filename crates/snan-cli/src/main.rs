@@ -7,6 +7,8 @@ mod backend;
 mod bench;
 mod data;
 mod fewshot;
+mod omniglot;
+mod plots;
 mod progress;
 mod wm;
 
@@ -29,6 +31,8 @@ enum Command {
     Wm(wm::WmArgs),
     /// Few-shot sweep: models × shots × seeds, evaluated clean and under impulse noise / occlusion.
     Fewshot(fewshot::FewshotArgs),
+    /// Omniglot N-way K-shot episodes: prototypical network, SNAN hybrid, nearest-neighbour, CNN.
+    Omniglot(omniglot::OmniglotArgs),
 }
 
 fn main() {
@@ -38,6 +42,7 @@ fn main() {
         Command::Wm(args) => wm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Fewshot(args) => fewshot::run(args),
+        Command::Omniglot(args) => omniglot::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

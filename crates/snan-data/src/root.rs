@@ -26,11 +26,22 @@ pub struct DataRoot {
     pub source: RootSource,
 }
 
-/// The embedded subset's root, `<workspace>/datasets`.
+/// The embedded subset's root, `<workspace>/datasets`: found by walking up from the current
+/// folder (so a clone run from anywhere inside it uses its own copy, even when a shared target
+/// dir holds a binary built in another checkout), else the folder this crate was built in.
 pub fn embedded_root() -> PathBuf {
+    if let Some(found) = std::env::current_dir().ok().and_then(|cwd| embedded_root_above(&cwd)) {
+        return found;
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets");
     // Canonical for readable messages; the raw path still works if the folder is missing.
     p.canonicalize().unwrap_or(p)
+}
+
+/// The `datasets/` folder of the snan checkout containing `start`, if any.
+pub fn embedded_root_above(start: &Path) -> Option<PathBuf> {
+    let is_root = |d: &Path| d.join("datasets/README.md").is_file() && d.join("crates/snan-data").is_dir();
+    start.ancestors().find(|d| is_root(d)).map(|d| d.join("datasets"))
 }
 
 /// The embedded subset's folder for one data set (`mnist`, `fashion-mnist`, `omniglot`, `wm-digits`).
@@ -107,6 +118,18 @@ mod tests {
             "{:?}",
             e.path
         );
+    }
+
+    #[test]
+    fn the_checkout_is_found_from_any_folder_inside_it() {
+        let tmp = std::env::temp_dir().join(format!("snan-root-{}", std::process::id()));
+        let deep = tmp.join("crates/snan-data/src/x");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir_all(tmp.join("datasets")).unwrap();
+        assert_eq!(embedded_root_above(&deep), None, "no datasets/README.md yet");
+        std::fs::write(tmp.join("datasets/README.md"), "x").unwrap();
+        assert_eq!(embedded_root_above(&deep), Some(tmp.join("datasets")));
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]

@@ -10,3 +10,5 @@ pub mod vit;
 pub use cnn::{Cnn, CnnConfig};
 pub use train::{Backbone, Net, OptimizerKind, TrainConfig, TrainProgress, TrainedModel, evaluate, predict, train};
 pub use vit::{Vit, VitConfig};
+pub mod protonet;
+pub use protonet::{ProtoNet, ProtoNetConfig, ProtoTrainConfig, train_protonet};

@@ -121,7 +121,8 @@ impl SpikingIzhikevich {
         let v1 = (v + dvdt * dt).clamp_min(self.v_floor);
         let u1 = u.clone() + (v1.clone() * self.b - u) * (self.a * dt);
         let s = self.surrogate.spike((v1.clone() - self.v_peak) / self.v_scale);
-        let v = v1.clone() - (v1 - self.c) * s.clone();
+        // `V'·(1 − s) + c·s` is exactly c where s = 1.
+        let v = v1 * (-s.clone() + 1.0) + s.clone() * self.c;
         let u = u1 + s.clone() * self.d;
         (s, SpikingIzhikevichState { v, u })
     }

@@ -89,13 +89,13 @@ impl Surrogate {
 
     /// The spike: exactly `1[x ≥ 0]` (0.0 / 1.0) forward, σ'(x) backward.
     ///
-    /// When `x` is not tracked by autodiff, only the step is computed.
+    /// When `x` is not tracked by autodiff (`is_tracked()`), only the step is computed.
     ///
     /// # Shapes
     /// - `x` (membrane minus threshold): any shape; returns the same shape
     pub fn spike<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let step = x.clone().greater_equal_elem(0.0).float();
-        if !x.is_require_grad() {
+        if !x.is_tracked() {
             return step;
         }
         let sg = self.primitive_tensor(x);
