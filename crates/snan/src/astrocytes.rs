@@ -15,6 +15,8 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
 use burn::tensor::{Bool, Device, Tensor};
 
 /// Constants of the Ullah astrocyte model (µM, s).
@@ -295,11 +297,31 @@ impl AstrocyteState {
     }
 }
 
-/// Time derivatives of (Ca, h, IP₃).
-struct Rates {
-    ca: Tensor<3>,
-    h: Tensor<3>,
-    ip3: Tensor<3>,
+/// The arithmetic of the astrocyte equations, shared by `f32` and `Tensor<3>`.
+pub(crate) trait Field:
+    Clone
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + Add<f32, Output = Self>
+    + Mul<f32, Output = Self>
+    + Div<f32, Output = Self>
+{
+}
+
+impl<T> Field for T where
+    T: Clone
+        + Add<Output = T>
+        + Sub<Output = T>
+        + Mul<Output = T>
+        + Div<Output = T>
+        + Neg<Output = T>
+        + Add<f32, Output = T>
+        + Mul<f32, Output = T>
+        + Div<f32, Output = T>
+{
 }
 
 impl Astrocytes {
@@ -363,11 +385,13 @@ impl Astrocytes {
             - x * 4.0
     }
 
-    fn rates(&self, ca: &Tensor<3>, h: &Tensor<3>, ip3: &Tensor<3>, drive: &Tensor<3>, lap_ca: &Tensor<3>, lap_ip3: &Tensor<3>) -> Rates {
-        let (ca, h, ip3) = (ca.clone(), h.clone(), ip3.clone());
+    /// The Ullah right-hand side d(Ca, h, IP₃)/dt, written once for every number type the engines
+    /// use (a `Tensor<3>` in the reference path, an `f32` in the fused engine), so both evaluate
+    /// the same operations in the same order.
+    pub(crate) fn rates<T: Field>(&self, ca: T, h: T, ip3: T, drive: T, lap_ca: T, lap_ip3: T) -> [T; 3] {
         let m = ip3.clone() / (ip3.clone() + self.d1);
         let n = ca.clone() / (ca.clone() + self.d5);
-        let er = (ca.clone().neg() + self.c0) / self.c1 - ca.clone();
+        let er = (-ca.clone() + self.c0) / self.c1 - ca.clone();
         let mnh = m * n * h.clone();
         let j_chan = mnh.clone() * mnh.clone() * mnh * er.clone() * (self.c1 * self.v1);
         let j_leak = er * (self.c1 * self.v2);
@@ -376,31 +400,39 @@ impl Astrocytes {
         let ip3sq = ip3.clone() * ip3.clone();
         let j_in = ip3sq.clone() * self.v6 / (ip3sq + self.k2 * self.k2);
         let q2 = (ip3.clone() + self.d1) / (ip3.clone() + self.d3) * self.d2;
-        let dca = j_chan - j_pump + j_leak + j_in - ca.clone() * self.k1 + lap_ca.clone() * self.d_ca;
+        let dca = j_chan - j_pump + j_leak + j_in - ca.clone() * self.k1 + lap_ca * self.d_ca;
         let q2ca = q2.clone() + ca.clone();
         let dh = (q2 / q2ca.clone() - h) * q2ca * self.a2;
         let plc = (ca.clone() + (1.0 - self.alpha) * self.k4) / (ca + self.k4) * self.v4;
-        let dip3 = (ip3.neg() + self.ip3_rest) * self.ip3_rate + plc + drive.clone() + lap_ip3.clone() * self.d_ip3;
-        Rates { ca: dca, h: dh, ip3: dip3 }
+        let dip3 = (-ip3 + self.ip3_rest) * self.ip3_rate + plc + drive + lap_ip3 * self.d_ip3;
+        [dca, dh, dip3]
     }
 
-    /// One classic RK4 step of length `dt` (s); the IP₃ drive and the diffusion terms are frozen
-    /// over the four stages, as published. Returns the increments of (Ca, h, IP₃).
+    /// One classic RK4 step of length `dt` (s) for any [`Field`]; the IP₃ drive and the diffusion
+    /// terms are frozen over the four stages, as published. Returns the increments of (Ca, h, IP₃).
+    pub(crate) fn rk4_increment_with<T: Field>(&self, y: [T; 3], drive: T, lap_ca: T, lap_ip3: T, dt: f32) -> [T; 3] {
+        let rates = |s: &[T; 3]| {
+            self.rates(s[0].clone(), s[1].clone(), s[2].clone(), drive.clone(), lap_ca.clone(), lap_ip3.clone())
+        };
+        let stage = |k: &[T; 3], f: f32| -> [T; 3] {
+            [y[0].clone() + k[0].clone() * f, y[1].clone() + k[1].clone() * f, y[2].clone() + k[2].clone() * f]
+        };
+        let k1 = rates(&y);
+        let k2 = rates(&stage(&k1, dt / 2.0));
+        let k3 = rates(&stage(&k2, dt / 2.0));
+        let k4 = rates(&stage(&k3, dt));
+        let comb = |m: usize| {
+            (k1[m].clone() + k2[m].clone() * 2.0 + k3[m].clone() * 2.0 + k4[m].clone()) * (dt / 6.0)
+        };
+        [comb(0), comb(1), comb(2)]
+    }
+
+    /// One classic RK4 step of length `dt` (s) of the whole grid, diffusion included. Returns the
+    /// increments of (Ca, h, IP₃).
     pub fn rk4_increment(&self, ca: Tensor<3>, h: Tensor<3>, ip3: Tensor<3>, drive: Tensor<3>, dt: f32) -> [Tensor<3>; 3] {
         let lap_ca = Self::laplacian(ca.clone());
         let lap_ip3 = Self::laplacian(ip3.clone());
-        let stage = |k: &Rates, f: f32| {
-            (ca.clone() + k.ca.clone() * f, h.clone() + k.h.clone() * f, ip3.clone() + k.ip3.clone() * f)
-        };
-        let k1 = self.rates(&ca, &h, &ip3, &drive, &lap_ca, &lap_ip3);
-        let (c, hh, i) = stage(&k1, dt / 2.0);
-        let k2 = self.rates(&c, &hh, &i, &drive, &lap_ca, &lap_ip3);
-        let (c, hh, i) = stage(&k2, dt / 2.0);
-        let k3 = self.rates(&c, &hh, &i, &drive, &lap_ca, &lap_ip3);
-        let (c, hh, i) = stage(&k3, dt);
-        let k4 = self.rates(&c, &hh, &i, &drive, &lap_ca, &lap_ip3);
-        let comb = |a: Tensor<3>, b: Tensor<3>, c: Tensor<3>, d: Tensor<3>| (a + b * 2.0 + c * 2.0 + d) * (dt / 6.0);
-        [comb(k1.ca, k2.ca, k3.ca, k4.ca), comb(k1.h, k2.h, k3.h, k4.h), comb(k1.ip3, k2.ip3, k3.ip3, k4.ip3)]
+        self.rk4_increment_with([ca, h, ip3], drive, lap_ca, lap_ip3, dt)
     }
 
     /// One RK4 step of (Ca, h, IP₃) with Kahan-compensated accumulation; `carry` holds the

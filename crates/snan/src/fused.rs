@@ -100,7 +100,7 @@ pub(crate) struct FusedCircuit {
     /// Neurons of each territory (CSR).
     terr_start: Vec<u32>,
     terr_neuron: Vec<u32>,
-    /// Astrocyte 4-neighbours (self index where missing: contributes x − x = 0).
+    /// Astrocyte 4-neighbours, down/up/right/left (self index where missing: contributes x − x = 0).
     neighbours: Vec<[u32; 4]>,
 }
 
@@ -153,7 +153,8 @@ impl FusedCircuit {
                 let down = if a + 1 < ha { i + wa } else { i };
                 let left = if b > 0 { i - 1 } else { i };
                 let right = if b + 1 < wa { i + 1 } else { i };
-                [up as u32, down as u32, left as u32, right as u32]
+                // The reference Laplacian's order of additions: down, up, right, left.
+                [down as u32, up as u32, right as u32, left as u32]
             })
             .collect();
         Self { n, n_astro: ha * wa, out_start, out_target, out_weight, neur2astro, terr_start, terr_neuron, neighbours }
@@ -465,43 +466,14 @@ fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, split: bo
 }
 
 fn rk4_block(ast: &crate::Astrocytes, s: AstroBlock, lca: &[f32], lip3: &[f32]) {
-    let dt = ast.dt_s;
-    let rates = |ca: f32, h: f32, ip3: f32, drive: f32, lca: f32, lip3: f32| {
-        let m = ip3 / (ip3 + ast.d1);
-        let nn = ca / (ca + ast.d5);
-        let er = (-ca + ast.c0) / ast.c1 - ca;
-        let mnh = m * nn * h;
-        let j_chan = mnh * mnh * mnh * er * (ast.c1 * ast.v1);
-        let j_leak = er * (ast.c1 * ast.v2);
-        let ca2 = ca * ca;
-        let j_pump = ca2 * ast.v3 / (ca2 + ast.k3 * ast.k3);
-        let ip3sq = ip3 * ip3;
-        let j_in = ip3sq * ast.v6 / (ip3sq + ast.k2 * ast.k2);
-        let q2 = (ip3 + ast.d1) / (ip3 + ast.d3) * ast.d2;
-        let dca = j_chan - j_pump + j_leak + j_in - ca * ast.k1 + lca * ast.d_ca;
-        let q2ca = q2 + ca;
-        let dh = (q2 / q2ca - h) * q2ca * ast.a2;
-        let plc = (ca + (1.0 - ast.alpha) * ast.k4) / (ca + ast.k4) * ast.v4;
-        let dip3 = (-ip3 + ast.ip3_rest) * ast.ip3_rate + plc + drive + lip3 * ast.d_ip3;
-        [dca, dh, dip3]
-    };
     let AstroBlock { ca, h, ip3, carry, drive_acc } = s;
     for a in 0..ca.len() {
         let drive = drive_acc[a] / ast.substeps as f32;
-        let y = [ca[a], h[a], ip3[a]];
-        let k1 = rates(y[0], y[1], y[2], drive, lca[a], lip3[a]);
-        let st = |k: &[f32; 3], f: f32| [y[0] + k[0] * f, y[1] + k[1] * f, y[2] + k[2] * f];
-        let y2 = st(&k1, dt / 2.0);
-        let k2 = rates(y2[0], y2[1], y2[2], drive, lca[a], lip3[a]);
-        let y3 = st(&k2, dt / 2.0);
-        let k3 = rates(y3[0], y3[1], y3[2], drive, lca[a], lip3[a]);
-        let y4 = st(&k3, dt);
-        let k4 = rates(y4[0], y4[1], y4[2], drive, lca[a], lip3[a]);
+        let inc = ast.rk4_increment_with([ca[a], h[a], ip3[a]], drive, lca[a], lip3[a], ast.dt_s);
         let targets: [&mut [f32]; 3] = [&mut *ca, &mut *h, &mut *ip3];
         for (m, target) in targets.into_iter().enumerate() {
-            let inc = (k1[m] + k2[m] * 2.0 + k3[m] * 2.0 + k4[m]) * (dt / 6.0);
             // Kahan-compensated accumulation, as the tensor path.
-            let t = inc - carry[m][a];
+            let t = inc[m] - carry[m][a];
             let sum = target[a] + t;
             carry[m][a] = (sum - target[a]) - t;
             target[a] = sum;
