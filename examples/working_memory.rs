@@ -1,7 +1,7 @@
 //! The published working-memory protocol through the library API: learn digits 0–3 into a 79×79
 //! SNAN, cue with 20 %-flipped digits, print the recall similarity with and without astrocytes.
 //!
-//! `cargo run --release -p snan-cli --example working_memory [-- IMAGES_DIR]`
+//! `cargo run -p snan-cli --example working_memory [-- IMAGES_DIR]`
 
 use burn::tensor::Device;
 use snan::WorkingMemoryConfig;

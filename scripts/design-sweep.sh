@@ -10,7 +10,7 @@ cargo build -q -p snan-cli
 bin="$CARGO_TARGET_DIR/debug/snan"
 variants=("$@")
 if [ ${#variants[@]} -eq 0 ]; then
-  variants=(v0-union v1-graded v2-published-windows v3-binary-readout v4-hebbian v5-weak-cue v6-low-sync v7-typical)
+  variants=(v0-union v1-graded v2-published-windows v3-binary-readout v4-hebbian v5-weak-cue v6-low-sync v7-typical v8-weak-binary v9-fixed-norm)
 fi
 for v in "${variants[@]}"; do
   start=$(date +%s)

@@ -82,7 +82,7 @@ impl SnanFrontEndConfig {
     }
 
     /// The named design variants measured in `docs/results/design-log.md` (name, what changes).
-    pub const VARIANTS: [(&'static str, &'static str); 8] = [
+    pub const VARIANTS: [(&'static str, &'static str); 10] = [
         ("v0-union", "imprint the union of the k-shot strokes; binary cues of 8; 50 ms cue, 60 ms read-out; max-normalised counts"),
         ("v1-graded", "v0 with graded cues (current ∝ pixel value)"),
         ("v2-published-windows", "v0 with the published 150 ms cue and 250 ms read-out"),
@@ -91,6 +91,8 @@ impl SnanFrontEndConfig {
         ("v5-weak-cue", "v0 with a weaker cue (5 mV/ms: 43 Hz alone) so that only gated territories fire fast"),
         ("v6-low-sync", "v0 with synchrony threshold 4 of 16 instead of 6"),
         ("v7-typical", "v0 imprinting only pixels on in ≥ 10 % of the k-shot images"),
+        ("v8-weak-binary", "v5's weak cue with a binary read-out (count > 4: above the ungated rate)"),
+        ("v9-fixed-norm", "v0 with counts divided by a fixed 21 spikes (the clipped maximum in 60 ms) instead of the image's maximum"),
     ];
 
     /// A named design variant (see [`Self::VARIANTS`]).
@@ -108,6 +110,8 @@ impl SnanFrontEndConfig {
                 Self { snan, ..base }
             }
             "v7-typical" => Self { imprint_min_fraction: 0.1, ..base },
+            "v8-weak-binary" => Self { cue_amplitude: 5.0, readout: Readout::Binary(4.0), ..base },
+            "v9-fixed-norm" => Self { readout: Readout::Fixed(21.0), ..base },
             _ => return None,
         })
     }
