@@ -2,7 +2,7 @@
 //! and the SNAN-CNN (SNAN front-end + the same CNN), evaluated clean and under impulse noise 0.3.
 //!
 //! ```sh
-//! cargo run --release -p snan-cli --example fewshot_mnist
+//! cargo run -p snan-cli --example fewshot_mnist
 //! ```
 
 use burn::tensor::Device;
