@@ -23,7 +23,8 @@ pub enum Engine {
     /// Burn tensor ops, one step at a time: runs on every backend; the reference.
     Reference,
     /// The fused CPU engine: all steps of a call in one pass over host state, parallel over
-    /// samples. Same arithmetic; only the order of synaptic additions differs.
+    /// samples. Same operations in the same order as the reference (bit-identical on flex). On a
+    /// GPU device it still runs on the host (no CubeCL kernel yet).
     Fused,
 }
 

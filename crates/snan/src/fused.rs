@@ -5,8 +5,9 @@
 //! dispatch and memory traffic. Here a sample's whole state (a few tens of kB for 28×28) stays in
 //! cache for the whole window, and the synaptic sum is pushed only from neurons whose sigmoid is
 //! non-zero in f32 (within ~20 mV of the peak, < 2 % of neurons per step). The arithmetic follows the
-//! tensor path ([`crate::Snan::step`]) operation by operation; only the order of the synaptic
-//! additions differs, so results agree statistically (see the parity tests).
+//! tensor path ([`crate::Snan::step`]) operation by operation and in the same order, so on flex the
+//! results are bit-identical; on backends whose kernels order sums differently they agree
+//! statistically (see the parity tests).
 
 use rayon::prelude::*;
 
@@ -360,8 +361,8 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
         } else {
             neuron_block(snan, block, s.isyn, input, &noise);
         }
-        // Synaptic drive, pushed from the few neurons near their peak; current for the next step.
-        drive.iter_mut().for_each(|d| *d = 0.0);
+        // Synaptic drive, pushed from the few neurons near their peak (`drive` is all zeros here);
+        // current for the next step.
         for (pre, &sv) in sig.iter().enumerate() {
             if sv != 0.0 {
                 let (lo, hi) = (c.out_start[pre] as usize, c.out_start[pre + 1] as usize);
@@ -373,17 +374,24 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
         for j in 0..n {
             let g = s.gate[j] * syn.astro_gain + syn.g_syn;
             s.isyn[j] = g * (-s.v[j] + syn.e_syn) * drive[j];
+            drive[j] = 0.0;
         }
         astro_step(ast, c, s, &spike, step, split);
+        let mut changed = t == 0;
         for (a, act) in active.iter_mut().enumerate() {
-            *act = s.gate_timer[a] > 0.0;
+            let now = s.gate_timer[a] > 0.0;
+            changed |= now != *act;
+            *act = now;
             s.gate_timer[a] = (s.gate_timer[a] - 1.0).max(0.0);
-            if plan.record && *act {
+            if plan.record && now {
                 activity[a] += 1.0;
             }
         }
-        for j in 0..n {
-            s.gate[j] = active[c.neur2astro[j] as usize] as u8 as f32;
+        // The gate map only changes when an astrocyte switches (rarely: gating lasts 250 ms).
+        if changed {
+            for j in 0..n {
+                s.gate[j] = active[c.neur2astro[j] as usize] as u8 as f32;
+            }
         }
     }
     RunRecord { counts, activity }
