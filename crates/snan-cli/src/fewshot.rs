@@ -15,8 +15,7 @@
 //! fit, transform of the shots, backbone training), so the column sums to the compute spent.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -292,20 +291,7 @@ fn key_of(plan: &SweepPlan, model: &str, shots: usize, seed: u64, c: &Condition)
 /// Reads the rows of an existing `results.csv` (lines that do not parse — e.g. a line cut by an
 /// interruption — are ignored). A missing file gives no rows; a wrong header is an error.
 pub fn read_results(path: &Path) -> Result<Vec<Row>> {
-    let mut text = String::new();
-    match File::open(path) {
-        Ok(mut f) => {
-            f.read_to_string(&mut text).with_context(|| format!("cannot read {}", path.display()))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
-    }
-    let mut lines = text.lines();
-    match lines.next() {
-        None => Ok(Vec::new()),
-        Some(h) if h.trim() == HEADER => Ok(lines.filter_map(Row::parse).collect()),
-        Some(h) => bail!("{} has header `{h}`, expected `{HEADER}`; use another --out", path.display()),
-    }
+    crate::results_csv::read_rows(path, HEADER, Row::parse)
 }
 
 /// What the sweep reports while it runs.
@@ -346,7 +332,7 @@ pub fn run_sweep(
     let path = out.join("results.csv");
     let existing = read_results(&path)?;
     let mut done: BTreeMap<Key, Row> = existing.into_iter().map(|r| (r.key(), r)).collect();
-    let mut file = open_for_append(&path)?;
+    let mut file = crate::results_csv::open_for_append(&path, HEADER)?;
     let mut rows = Vec::new();
     for spec in &plan.models {
         for &k in &plan.shots {
@@ -405,23 +391,6 @@ pub fn run_sweep(
     Ok(rows)
 }
 
-/// Opens `results.csv` for appending: writes the header into a new / empty file, and completes a
-/// last line cut by an interruption.
-fn open_for_append(path: &Path) -> Result<File> {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let ends_with_newline = len == 0 || std::fs::read(path).map(|b| b.last() == Some(&b'\n')).unwrap_or(true);
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    if len == 0 {
-        writeln!(f, "{HEADER}")?;
-    } else if !ends_with_newline {
-        writeln!(f)?;
-    }
-    Ok(f)
-}
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;

@@ -10,6 +10,7 @@ mod fewshot;
 mod omniglot;
 mod plots;
 mod progress;
+mod results_csv;
 mod wm;
 
 use clap::{Parser, Subcommand};

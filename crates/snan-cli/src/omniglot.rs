@@ -22,8 +22,7 @@
 //! episodes.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -259,20 +258,7 @@ impl OmniRow {
 /// Reads the rows of an existing `results.csv`; unparsable lines (a line cut by an interruption)
 /// are ignored, a missing file gives no rows, a foreign header is an error.
 pub fn read_results(path: &Path) -> Result<Vec<OmniRow>> {
-    let mut text = String::new();
-    match File::open(path) {
-        Ok(mut f) => {
-            f.read_to_string(&mut text).with_context(|| format!("cannot read {}", path.display()))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
-    }
-    let mut lines = text.lines();
-    match lines.next() {
-        None => Ok(Vec::new()),
-        Some(h) if h.trim() == HEADER => Ok(lines.filter_map(OmniRow::parse).collect()),
-        Some(h) => bail!("{} has header `{h}`, expected `{HEADER}`; use another --out", path.display()),
-    }
+    crate::results_csv::read_rows(path, HEADER, OmniRow::parse)
 }
 
 /// One evaluation cell: a model on (ways, shots) for a number of episodes.
@@ -388,21 +374,7 @@ pub fn run_eval(
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join("results.csv");
     let mut done: BTreeMap<Key, OmniRow> = read_results(&path)?.into_iter().map(|r| (r.key(), r)).collect();
-    let fresh = !path.exists() || std::fs::metadata(&path).map(|m| m.len() == 0).unwrap_or(true);
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {} for appending", path.display()))?;
-    if fresh {
-        writeln!(file, "{HEADER}").with_context(|| format!("cannot write {}", path.display()))?;
-    } else {
-        // A line cut by an interruption must not swallow the next row.
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if !text.ends_with('\n') {
-            writeln!(file).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-    }
+    let mut file = crate::results_csv::open_for_append(&path, HEADER)?;
     let key = |c: &Cell, cond: &Condition| -> Key {
         (c.model.name.clone(), c.ways, c.shots, cond.kind().to_string(), cond.level().to_string(), c.episodes)
     };
