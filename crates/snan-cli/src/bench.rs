@@ -1,5 +1,6 @@
-//! `snan bench`: SNAN recall throughput, fused engine vs tensor-op reference in the same run, and
-//! optionally the working-memory protocol beside the NumPy oracle.
+//! `snan bench`: SNAN recall throughput and a trainable Linear + LIF layer's forward + backward,
+//! fused vs tensor-op reference in the same run, and optionally the working-memory protocol beside
+//! the NumPy oracle.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -7,7 +8,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Tensor};
 use clap::Args;
-use snan::{AstrocyteConfig, Engine, RecallConfig, Snan, SnanConfig, WorkingMemoryConfig};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::Distribution;
+use snan::{AstrocyteConfig, Engine, Lif, LifConfig, RecallConfig, Snan, SnanConfig, WorkingMemoryConfig};
 
 use crate::backend::{BackendChoice, device};
 
@@ -30,6 +33,41 @@ pub struct BenchArgs {
     /// (`snan_wm_reference.py`; takes ~5 min).
     #[arg(long)]
     oracle: Option<PathBuf>,
+    /// Skip the SNAN recall table.
+    #[arg(long)]
+    no_recall: bool,
+    /// Linear + LIF layer: time steps, batch and neurons (the public SNN-library benchmark's
+    /// setting: 500, 16, 4096); `--lif 0,0,0` skips it.
+    #[arg(long, value_delimiter = ',', default_value = "500,16,4096")]
+    lif: Vec<usize>,
+    /// Measured forward + backward passes per LIF engine (after one warm-up pass).
+    #[arg(long, default_value_t = 2)]
+    lif_repeats: usize,
+}
+
+/// Seconds of one forward + backward pass of `linear` (optional) then `lif` on `[T, B, N]` inputs,
+/// mean over `repeats` passes after a warm-up.
+fn lif_pass_seconds(linear: Option<&Linear>, lif: &Lif, dims: [usize; 3], repeats: usize, device: &Device) -> f64 {
+    let [t, b, n] = dims;
+    let x = Tensor::<3>::random([t, b, n], Distribution::Uniform(-0.5, 1.0), device);
+    let pass = || {
+        let x = x.clone().require_grad();
+        let z = match linear {
+            Some(l) => l.forward(x.clone()),
+            None => x.clone(),
+        };
+        let (spikes, _) = lif.forward(z * 0.1, None);
+        let grads = spikes.mean().backward();
+        // Reading one gradient value forces the whole backward to finish.
+        let g = x.grad(&grads).expect("input gradient");
+        let _ = g.slice([0..1, 0..1, 0..1]).into_data();
+    };
+    pass();
+    let start = Instant::now();
+    for _ in 0..repeats.max(1) {
+        pass();
+    }
+    start.elapsed().as_secs_f64() / repeats.max(1) as f64
 }
 
 /// Seconds per step of `engine` on a cue of `batch` images, growing the step count until the
@@ -71,6 +109,30 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let device = device(args.backend)?;
     let window = RecallConfig::new().readout_steps as f64;
     println!("machine: {} logical CPUs; backend {:?}", std::thread::available_parallelism().map_or(0, |n| n.get()), args.backend);
+    if args.lif.len() != 3 {
+        bail!("--lif takes T,B,N (three numbers), got {:?}", args.lif);
+    }
+    if args.lif.iter().all(|&v| v > 0) {
+        let dims = [args.lif[0], args.lif[1], args.lif[2]];
+        let ad = device.clone().autodiff();
+        ad.seed(0);
+        let linear = LinearConfig::new(dims[2], dims[2]).init(&ad);
+        println!();
+        println!("Linear({n}→{n}) + LIF, forward + backward, T = {}, batch {}, {n} neurons (s per pass, mean of {}):", dims[0], dims[1], args.lif_repeats, n = dims[2]);
+        println!();
+        println!("| layer | reference (s) | fused (s) | reference / fused |");
+        println!("|---|---|---|---|");
+        let reference = LifConfig::new().init(&ad);
+        let fused = LifConfig::new().with_engine(Engine::Fused).init(&ad);
+        for (name, lin) in [("LIF alone", None), ("Linear + LIF", Some(&linear))] {
+            let t_ref = lif_pass_seconds(lin, &reference, dims, args.lif_repeats, &ad);
+            let t_fused = lif_pass_seconds(lin, &fused, dims, args.lif_repeats, &ad);
+            println!("| {name} | {t_ref:.3} | {t_fused:.3} | {:.1}× |", t_ref / t_fused);
+        }
+    }
+    if args.no_recall {
+        return finish(&args, &device);
+    }
     println!();
     println!("| grid | batch | reference (neuron-updates/s) | fused (neuron-updates/s) | fused images/s ({window} steps) | fused / reference |");
     println!("|---|---|---|---|---|---|");
@@ -98,12 +160,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
             );
         }
     }
+    finish(&args, &device)
+}
+
+/// The optional oracle comparison and the peak memory line.
+fn finish(args: &BenchArgs, device: &Device) -> Result<()> {
     if let Some(dir) = &args.oracle {
         println!();
         let digits = snan_data::root::embedded_wm_digits();
         let patterns = snan_data::load_wm_digits(&digits)?;
         let start = Instant::now();
-        let result = WorkingMemoryConfig::new().with_parallel(true).run(&patterns, &device, |_, _| {});
+        let result = WorkingMemoryConfig::new().with_parallel(true).run(&patterns, device, |_, _| {});
         let ours = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let out = std::process::Command::new("python3")

@@ -17,7 +17,8 @@ use crate::izhikevich::{Izhikevich, IzhikevichConfig, IzhikevichState};
 use crate::noise::{BackgroundNoiseConfig, NoiseSchedule};
 use crate::synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseConfig, Synapses};
 
-/// How multi-step calls ([`Snan::imprint`], [`Snan::recall`]) are executed.
+/// How multi-step calls are executed: [`Snan::imprint`] and [`Snan::recall`], and the sequence
+/// forward of [`Lif`](crate::Lif) (whose fused path is `fused_lif.rs`).
 #[derive(Config, Debug, PartialEq, Eq, Copy)]
 pub enum Engine {
     /// Burn tensor ops, one step at a time: runs on every backend; the reference.

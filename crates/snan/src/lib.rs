@@ -21,6 +21,7 @@ pub mod circuit;
 pub mod encoders;
 pub mod encoding;
 mod fused;
+pub mod fused_lif;
 pub mod izhikevich;
 pub mod lif;
 pub mod noise;

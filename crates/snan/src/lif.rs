@@ -5,6 +5,7 @@
 //! ```text
 //! i_t = α·i_{t−1} + x_t            (only with a synaptic current, `alpha = Some(α)`; else i_t = x_t)
 //! h_t = β·v_{t−1} + i_t            (membrane before the spike)
+//! (i_t and h_t are clamped to ±[`LIMIT`] so no finite input overflows)
 //! s_t = H(h_t − θ)                 (spike, surrogate gradient backward)
 //! v_t = h_t − s_t·θ                (soft reset, `Reset::Subtract`)
 //! v_t = h_t·(1 − s_t)              (hard reset to 0, `Reset::Zero`)
@@ -15,10 +16,17 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
+use burn::backend::Dispatch;
 use burn::tensor::{Device, Tensor};
 
+use crate::circuit::Engine;
+use crate::fused_lif::{LifBackend, LifParams};
 use crate::spiking::{SpikingNeuron, check_state_shape, run_sequence};
 use crate::surrogate::Surrogate;
+
+/// Bound on |membrane| and |current| (threshold units): far outside any trained regime, it keeps
+/// huge finite inputs from overflowing to ±inf (and a hard reset of inf from giving NaN).
+pub const LIMIT: f32 = 1e30;
 
 /// What happens to the membrane of a neuron that spiked.
 #[derive(Config, Debug, PartialEq, Eq, Copy)]
@@ -32,7 +40,7 @@ pub enum Reset {
 /// Configuration of a [`Lif`] layer.
 ///
 /// Defaults: β = 0.9 (τ_mem ≈ 9.5 steps), fixed; no synaptic current; θ = 1; soft reset;
-/// ATan surrogate with α = 2; reset term differentiated; time-major sequences.
+/// ATan surrogate with α = 2; reset term differentiated; time-major sequences; reference engine.
 #[derive(Config, Debug)]
 pub struct LifConfig {
     /// Membrane decay per step β ∈ (0, 1) (dimensionless), the initial value when learnable.
@@ -60,6 +68,11 @@ pub struct LifConfig {
     /// Sequences are `[B, T, …]` instead of `[T, B, …]`.
     #[config(default = false)]
     pub batch_first: bool,
+    /// How [`Lif::forward`] runs a sequence: `Reference` steps tensor ops (one autodiff node per op
+    /// and step), `Fused` runs the whole sequence as one backend op with a hand-written
+    /// surrogate-gradient backward (`fused_lif.rs`). Same spikes; gradients equal to rounding.
+    #[config(default = "Engine::Reference")]
+    pub engine: Engine,
 }
 
 impl LifConfig {
@@ -90,6 +103,7 @@ impl LifConfig {
             surrogate: self.surrogate,
             detach_reset: self.detach_reset,
             batch_first: self.batch_first,
+            engine: self.engine,
         }
     }
 }
@@ -108,6 +122,8 @@ pub struct Lif {
     surrogate: Surrogate,
     detach_reset: bool,
     batch_first: bool,
+    #[module(skip)]
+    engine: Engine,
 }
 
 /// State of a [`Lif`] layer; every tensor has the shape of one input slice.
@@ -165,12 +181,12 @@ impl Lif {
     pub fn step<const D: usize>(&self, input: Tensor<D>, state: LifState<D>) -> (Tensor<D>, LifState<D>) {
         check_state_shape("Lif", &state.v.dims(), &input.dims());
         let i = match (self.alpha, state.i) {
-            (Some(a), Some(i)) => Some(i * a + input.clone()),
-            (Some(_), None) => Some(input.clone()),
+            (Some(a), Some(i)) => Some((i * a + input.clone()).clamp(-LIMIT, LIMIT)),
+            (Some(_), None) => Some(input.clone().clamp(-LIMIT, LIMIT)),
             (None, _) => None,
         };
         let drive = i.clone().unwrap_or(input);
-        let h = self.decay(state.v) + drive;
+        let h = (self.decay(state.v) + drive).clamp(-LIMIT, LIMIT);
         let s = self.surrogate.spike(h.clone() - self.threshold);
         let r = if self.detach_reset { s.clone().detach() } else { s.clone() };
         let v = match self.reset {
@@ -191,7 +207,56 @@ impl Lif {
         input: Tensor<D>,
         state: Option<LifState<D>>,
     ) -> (Tensor<D>, LifState<D>) {
-        run_sequence(self, input, state)
+        match self.engine {
+            Engine::Reference => run_sequence(self, input, state),
+            Engine::Fused => self.forward_fused(input, state),
+        }
+    }
+
+    /// The whole sequence as one fused backend op (see `fused_lif.rs` for the packed layout).
+    fn forward_fused<const D: usize>(&self, input: Tensor<D>, state: Option<LifState<D>>) -> (Tensor<D>, LifState<D>) {
+        assert!(D >= 2, "a spiking sequence needs a time and a batch axis, got rank {D}");
+        // Work time-major; batch-first tensors are swapped in and out.
+        let time_major = |t: Tensor<D>| if self.batch_first { t.swap_dims(0, 1) } else { t };
+        let x = time_major(input);
+        let dims = x.dims();
+        let steps = dims[0];
+        assert!(steps > 0, "empty sequence (time axis has length 0)");
+        let n: usize = dims[1..].iter().product();
+        let mut slice_dims = dims;
+        slice_dims[0] = 1;
+        let state = match state {
+            Some(s) => LifState { v: time_major(s.v), i: s.i.map(time_major) },
+            None => self.init_state(&x.clone().narrow(0, 0, 1)),
+        };
+        check_state_shape("Lif", &state.v.dims(), &slice_dims);
+        let device = x.device();
+        let mut rows = vec![x.reshape([steps, n]), state.v.reshape([1, n])];
+        if self.alpha.is_some() {
+            let i = state.i.map(|i| i.reshape([1, n])).unwrap_or_else(|| Tensor::zeros([1, n], &device));
+            rows.push(i);
+        }
+        let packed = Tensor::cat(rows, 0);
+        let beta = match &self.beta_logit {
+            Some(p) => sigmoid(p.val()),
+            None => Tensor::<1>::from_floats([self.beta], &device),
+        };
+        let p = LifParams::new(self.threshold, self.alpha, self.reset, self.detach_reset, self.surrogate);
+        let out: Tensor<2> = Tensor::from_dispatch(Dispatch::lif_forward(
+            packed.into_dispatch(),
+            beta.into_dispatch(),
+            p.threshold,
+            p.alpha,
+            p.current,
+            p.reset_zero,
+            p.detach_reset,
+            p.surrogate_kind,
+            p.surrogate_param,
+        ));
+        let spikes = out.clone().narrow(0, 0, steps).reshape(dims);
+        let v = out.clone().narrow(0, steps, 1).reshape(slice_dims);
+        let i = self.alpha.map(|_| time_major(out.narrow(0, steps + 1, 1).reshape(slice_dims)));
+        (time_major(spikes), LifState { v: time_major(v), i })
     }
 }
 
