@@ -8,8 +8,11 @@
 //!
 //! ```sh
 //! cargo run --release -p snan-cli --example spiking_mnist -- [DATA_DIR] [--steps 8] [--epochs 1]
-//!     [--astro] [--train-limit N] [--test-limit N] [--batch 64] [--lr 2e-3] [--readout mem|count] [--seed 0]
+//!     [--astro] [--fused] [--train-limit N] [--test-limit N] [--batch 64] [--lr 2e-3] [--readout mem|count] [--seed 0]
 //! ```
+//! `--fused` runs the LIF layers' sequences as one fused op each (`Engine::Fused`, `fused_lif.rs`)
+//! instead of step-by-step tensor ops; the astrocyte-modulated layers always step (their gate
+//! depends on the spikes of every step).
 //! `DATA_DIR` defaults to the embedded MNIST subset (`datasets/mnist`); full MNIST lives in
 //! `/work/shared/datasets/mnist`.
 
@@ -26,7 +29,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use snan::encoders::direct;
-use snan::{AstroLayout, AstroModulated, AstroModulatedConfig, Lif, LifConfig};
+use snan::{AstroLayout, AstroModulated, AstroModulatedConfig, Engine, Lif, LifConfig};
 use snan_data::{DatasetKind, ImageSet, load_mnist_like, resolve_data_dir};
 
 #[derive(Module, Debug)]
@@ -48,9 +51,9 @@ const C1: usize = 12;
 const C2: usize = 32;
 
 impl SpikingCnn {
-    fn new(device: &Device, steps: usize, astro: bool, count_readout: bool) -> Self {
+    fn new(device: &Device, steps: usize, astro: bool, count_readout: bool, engine: Engine) -> Self {
         let pad = || PaddingConfig2d::Explicit(2, 2, 2, 2);
-        let lif = || LifConfig::new().with_beta(0.9).with_learn_beta(true).init(device);
+        let lif = || LifConfig::new().with_beta(0.9).with_learn_beta(true).with_engine(engine).init(device);
         let (lif1, lif2, astro1, astro2) = if astro {
             let a1 = AstroModulatedConfig::new(AstroLayout::Territories { channels: C1, height: 28, width: 28, size: 4 });
             let a2 = AstroModulatedConfig::new(AstroLayout::Territories { channels: C2, height: 14, width: 14, size: 2 });
@@ -109,6 +112,7 @@ struct Args {
     lr: f64,
     count: bool,
     seed: u64,
+    fused: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -123,6 +127,7 @@ fn parse_args() -> Result<Args, String> {
         lr: 2e-3,
         count: false,
         seed: 0,
+        fused: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -132,6 +137,7 @@ fn parse_args() -> Result<Args, String> {
             "--steps" => a.steps = num(val("--steps")?)?,
             "--epochs" => a.epochs = num(val("--epochs")?)?,
             "--astro" => a.astro = true,
+            "--fused" => a.fused = true,
             "--train-limit" => a.train_limit = Some(num(val("--train-limit")?)?),
             "--test-limit" => a.test_limit = Some(num(val("--test-limit")?)?),
             "--batch" => a.batch = num(val("--batch")?)?.max(1),
@@ -185,12 +191,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let train = pick(&split.train, args.train_limit, &mut rng);
     let test = pick(&split.test, args.test_limit, &mut rng);
     println!(
-        "spiking MNIST: {} train / {} test images ({}), T = {}, astro = {}, readout = {}, batch {}, lr {}",
+        "spiking MNIST: {} train / {} test images ({}), T = {}, astro = {}, LIF engine = {}, readout = {}, batch {}, lr {}",
         train.len(),
         test.len(),
         path.display(),
         args.steps,
         args.astro,
+        if args.fused { "fused" } else { "reference" },
         if args.count { "spike count" } else { "mean membrane" },
         args.batch,
         args.lr
@@ -199,7 +206,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Device::flex();
     let ad = device.clone().autodiff();
     ad.seed(args.seed);
-    let mut model = SpikingCnn::new(&ad, args.steps, args.astro, args.count);
+    let engine = if args.fused { Engine::Fused } else { Engine::Reference };
+    let mut model = SpikingCnn::new(&ad, args.steps, args.astro, args.count, engine);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&ad);
     let mut order: Vec<usize> = (0..train.len()).collect();

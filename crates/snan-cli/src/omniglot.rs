@@ -99,6 +99,10 @@ pub struct OmniglotArgs {
     /// Halve the Adam learning rate (1e-3) every this many training episodes (0 = constant).
     #[arg(long, default_value_t = 0)]
     lr_halve_every: usize,
+    /// Train on the background characters and their 90°/180°/270° rotations as new classes
+    /// (4 × 964 classes), as prototypical networks do.
+    #[arg(long)]
+    train_rotations: bool,
     /// Stop protonet training after this many minutes (the episodes done are recorded).
     #[arg(long)]
     train_minutes: Option<f64>,
@@ -566,8 +570,15 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
         .with_lr_halve_every(args.lr_halve_every)
         .with_seed(args.seed);
     let stem = format!(
-        "protonet-{}w{}s{}q-{}ep-h{}-size{}-seed{}",
-        cfg.ways, cfg.shots, cfg.queries, cfg.episodes, cfg.lr_halve_every, args.size, cfg.seed
+        "protonet-{}w{}s{}q-{}ep-h{}{}-size{}-seed{}",
+        cfg.ways,
+        cfg.shots,
+        cfg.queries,
+        cfg.episodes,
+        cfg.lr_halve_every,
+        if args.train_rotations { "-rot" } else { "" },
+        args.size,
+        cfg.seed
     );
     let file = args.out.join(format!("{stem}.bpk"));
     let info = args.out.join(format!("{stem}.txt"));
@@ -587,8 +598,9 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
     let bg = load_omniglot(root, OmniglotSplit::Background, Some(args.size))
         .with_context(|| format!("cannot load the Omniglot background split from {}", root.display()))?
         .to_image_set();
+    let bg = if args.train_rotations { bg.with_rotated_classes() } else { bg };
     println!(
-        "omniglot: training the protonet on {} background images ({} characters): {} episodes of {}-way {}-shot {}-query",
+        "omniglot: training the protonet on {} background images ({} classes): {} episodes of {}-way {}-shot {}-query",
         bg.len(),
         bg.num_classes,
         cfg.episodes,
@@ -617,11 +629,12 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
         limit.is_none_or(|l| t0.elapsed().as_secs_f64() < l)
     });
     let line = format!(
-        "trained {last} of {} episodes ({}-way {}-shot {}-query, Adam lr 1e-3, halve every {}) in {:.0} s, seed {}",
+        "trained {last} of {} episodes ({}-way {}-shot {}-query{}, Adam lr 1e-3, halve every {}) in {:.0} s, seed {}",
         cfg.episodes,
         cfg.ways,
         cfg.shots,
         cfg.queries,
+        if args.train_rotations { ", rotated classes" } else { "" },
         cfg.lr_halve_every,
         t0.elapsed().as_secs_f64(),
         cfg.seed

@@ -96,6 +96,36 @@ impl ImageSet {
         by
     }
 
+    /// The set with three more copies of every class, rotated by 90°, 180° and 270° (clockwise), as
+    /// new classes `c + k·num_classes` (k = 1, 2, 3): the class augmentation prototypical networks
+    /// use on Omniglot (a rotated character is a different character). Square images only.
+    ///
+    /// Panics if the images are not square.
+    pub fn with_rotated_classes(&self) -> ImageSet {
+        assert_eq!(self.height, self.width, "rotated classes need square images, got {}×{}", self.height, self.width);
+        let side = self.width;
+        let mut out = self.clone();
+        let mut current = self.clone();
+        for k in 1..=3u32 {
+            let mut rotated = current.clone();
+            for i in 0..current.len() {
+                let src = current.image(i);
+                let dst = rotated.image_mut(i);
+                // Clockwise: the pixel at (r, c) moves to (c, side − 1 − r).
+                for r in 0..side {
+                    for c in 0..side {
+                        dst[c * side + (side - 1 - r)] = src[r * side + c];
+                    }
+                }
+            }
+            out.images.extend_from_slice(&rotated.images);
+            out.labels.extend(self.labels.iter().map(|&l| l + k * self.num_classes as u32));
+            current = rotated;
+        }
+        out.num_classes = 4 * self.num_classes;
+        out
+    }
+
     /// All images as a `[n, 1, height, width]` float tensor.
     pub fn to_tensor(&self, device: &Device) -> Tensor<4> {
         Tensor::<4>::from_data(
@@ -126,6 +156,18 @@ mod tests {
             width: 2,
             num_classes: 3,
         }
+    }
+
+    #[test]
+    fn rotated_classes_are_new_classes_of_rotated_images() {
+        let s = ImageSet { images: vec![1.0, 2.0, 3.0, 4.0], labels: vec![0], height: 2, width: 2, num_classes: 2 };
+        let r = s.with_rotated_classes();
+        assert_eq!(r.num_classes, 8);
+        assert_eq!(r.labels, vec![0, 2, 4, 6]);
+        // [[1, 2], [3, 4]] clockwise → [[3, 1], [4, 2]] → [[4, 3], [2, 1]] → [[2, 4], [1, 3]].
+        assert_eq!(r.image(1), &[3.0, 1.0, 4.0, 2.0]);
+        assert_eq!(r.image(2), &[4.0, 3.0, 2.0, 1.0]);
+        assert_eq!(r.image(3), &[2.0, 4.0, 1.0, 3.0]);
     }
 
     #[test]

@@ -93,7 +93,6 @@ impl LifParams {
 #[allow(clippy::too_many_arguments, deprecated)]
 #[backend_extension(
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu"),
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Autodiff

@@ -22,6 +22,8 @@ pub mod encoders;
 pub mod encoding;
 mod fused;
 pub mod fused_lif;
+#[cfg(feature = "wgpu")]
+mod fused_lif_cube;
 pub mod izhikevich;
 pub mod lif;
 pub mod noise;
