@@ -97,6 +97,14 @@ pub struct FewshotArgs {
     /// Design variant of the SNAN front-end (see docs/results/design-log.md); default: the chosen one.
     #[arg(long)]
     snan_variant: Option<String>,
+    /// Scale augmentation in training: independent X and Y factors ~ U[a, b], given as `a,b`
+    /// (e.g. `0.8,1.2`); off by default.
+    #[arg(long, value_delimiter = ',')]
+    scale_aug: Option<Vec<f32>>,
+    /// The `+bilateral` front-end's σ_space (px) and σ_range (intensity, images in [0, 1]) as
+    /// `s,r`; default `1,0.3`.
+    #[arg(long, value_delimiter = ',')]
+    bilateral: Option<Vec<f32>>,
 }
 
 /// One model of the sweep: a front-end and a backbone.
@@ -110,15 +118,18 @@ pub struct ModelSpec {
     pub backbone: Backbone,
 }
 
-/// Parses a model name (see [`MODEL_NAMES`]).
-pub fn parse_model(name: &str) -> Result<ModelSpec> {
+/// The `+bilateral` front-end's default `[σ_space (px), σ_range]`.
+pub const DEFAULT_BILATERAL: [f32; 2] = [1.0, 0.3];
+
+/// Parses a model name (see [`MODEL_NAMES`]) with the bilateral filter's `[σ_space, σ_range]`.
+pub fn parse_model(name: &str, bilateral: [f32; 2]) -> Result<ModelSpec> {
     let n = name.trim().to_ascii_lowercase();
     let (front, base) = if let Some(b) = n.strip_prefix("snan-") {
         (FrontEndConfig::Snan(SnanFrontEndConfig::new()), b)
     } else if let Some(b) = n.strip_suffix("+median") {
         (FrontEndConfig::Median3x3, b)
     } else if let Some(b) = n.strip_suffix("+bilateral") {
-        (FrontEndConfig::Bilateral { sigma_space: 1.0, sigma_range: 0.3 }, b)
+        (FrontEndConfig::Bilateral { sigma_space: bilateral[0], sigma_range: bilateral[1] }, b)
     } else {
         (FrontEndConfig::None, n.as_str())
     };
@@ -217,6 +228,8 @@ pub struct SweepPlan {
     pub test_size: Option<usize>,
     /// Training epochs.
     pub epochs: usize,
+    /// Optional scale augmentation `[a, b]` in training.
+    pub scale_aug: Option<[f32; 2]>,
 }
 
 /// One CSV row.
@@ -353,7 +366,7 @@ pub fn run_sweep(
                     let mut front = spec.front.init();
                     front.fit(&task.train, device);
                     let train_in = front.transform(&task.train, device);
-                    let cfg = spec.backbone.default_train_config().with_epochs(plan.epochs).with_seed(seed);
+                    let cfg = spec.backbone.default_train_config().with_epochs(plan.epochs).with_seed(seed).with_scale_aug(plan.scale_aug);
                     let model = train(&spec.backbone, &train_in, &cfg, device, &mut |_| report(SweepEvent::Epoch));
                     let mut carry = t0.elapsed().as_secs_f64();
                     for c in &missing {
@@ -429,10 +442,11 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
     test_n.sort_unstable();
     s += &format!("# Few-shot sweep: {}\n\n", plan.dataset);
     s += &format!(
-        "Seeds: {}; test images per condition: {}; epochs: {}. Accuracy in %, mean ± sd over seeds.\n\n",
+        "Seeds: {}; test images per condition: {}; epochs: {}{}. Accuracy in %, mean ± sd over seeds.\n\n",
         plan.seeds.len(),
         test_n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/"),
-        plan.epochs
+        plan.epochs,
+        plan.scale_aug.map_or(String::new(), |[a, b]| format!("; scale augmentation U[{a}, {b}]"))
     );
     s += "## Accuracy\n\n| model | k |";
     for c in &plan.conditions {
@@ -515,8 +529,18 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
 
 /// Runs `snan fewshot …`.
 pub fn run(args: FewshotArgs) -> Result<()> {
+    let bilateral = match args.bilateral.as_deref() {
+        None => DEFAULT_BILATERAL,
+        Some(&[space, range]) if space.is_finite() && range.is_finite() && space > 0.0 && range > 0.0 => [space, range],
+        Some(v) => bail!("--bilateral takes two positive numbers σ_space,σ_range, got {v:?}"),
+    };
+    let scale_aug = match args.scale_aug.as_deref() {
+        None => None,
+        Some(&[a, b]) if a.is_finite() && b.is_finite() && 0.0 < a && a <= b => Some([a, b]),
+        Some(v) => bail!("--scale-aug takes two factors a,b with 0 < a ≤ b, got {v:?}"),
+    };
     let mut models =
-        args.models.iter().filter(|m| !m.trim().is_empty()).map(|m| parse_model(m)).collect::<Result<Vec<_>>>()?;
+        args.models.iter().filter(|m| !m.trim().is_empty()).map(|m| parse_model(m, bilateral)).collect::<Result<Vec<_>>>()?;
     if let Some(name) = &args.snan_variant {
         let variant = SnanFrontEndConfig::variant(name).with_context(|| {
             let known: Vec<&str> = SnanFrontEndConfig::VARIANTS.iter().map(|v| v.0).collect();
@@ -558,6 +582,7 @@ pub fn run(args: FewshotArgs) -> Result<()> {
         conditions,
         test_size,
         epochs: args.epochs,
+        scale_aug,
     };
     let groups = plan.models.len() * plan.shots.len() * plan.seeds.len();
     let total = (groups * units_per_group(&plan)) as u64;
@@ -642,12 +667,13 @@ mod tests {
     fn plan() -> SweepPlan {
         SweepPlan {
             dataset: "bars".into(),
-            models: vec![parse_model("cnn").unwrap(), parse_model("cnn+median").unwrap()],
+            models: vec![parse_model("cnn", DEFAULT_BILATERAL).unwrap(), parse_model("cnn+median", DEFAULT_BILATERAL).unwrap()],
             shots: vec![2],
             seeds: vec![0, 1],
             conditions: conditions(&[0.0, 0.3], &[0.4]).unwrap(),
             test_size: Some(6),
             epochs: 1,
+            scale_aug: None,
         }
     }
 
@@ -660,11 +686,11 @@ mod tests {
     #[test]
     fn model_names_and_levels_are_checked() {
         for n in MODEL_NAMES {
-            assert_eq!(parse_model(n).unwrap().name, n);
+            assert_eq!(parse_model(n, DEFAULT_BILATERAL).unwrap().name, n);
         }
-        let e = parse_model("resnet").unwrap_err().to_string();
+        let e = parse_model("resnet", DEFAULT_BILATERAL).unwrap_err().to_string();
         assert!(e.contains("unknown model `resnet`") && e.contains("snan-cnn"), "{e}");
-        assert!(parse_model("cnn+gauss").is_err());
+        assert!(parse_model("cnn+gauss", DEFAULT_BILATERAL).is_err());
         assert!(conditions(&[f32::NAN], &[]).is_err());
         assert!(conditions(&[0.1], &[-0.2]).is_err());
         assert!(conditions(&[1.5], &[]).is_err());
@@ -758,7 +784,7 @@ mod tests {
     #[test]
     fn summary_reports_the_gap_and_best_filter() {
         let mut p = plan();
-        p.models = ["cnn", "snan-cnn", "cnn+median", "cnn+bilateral"].iter().map(|n| parse_model(n).unwrap()).collect();
+        p.models = ["cnn", "snan-cnn", "cnn+median", "cnn+bilateral"].iter().map(|n| parse_model(n, DEFAULT_BILATERAL).unwrap()).collect();
         let mut rows = Vec::new();
         for (model, base) in [("cnn", 0.5), ("snan-cnn", 0.8), ("cnn+median", 0.6), ("cnn+bilateral", 0.55)] {
             for seed in [0u64, 1] {

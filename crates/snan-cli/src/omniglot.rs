@@ -35,7 +35,7 @@ use snan_data::{
     resolve_data_dir,
 };
 use snan_models::frontend::{FrontEndConfig, SnanFrontEndConfig};
-use snan_models::protonet::{ProtoNet, ProtoNetConfig, ProtoTrainConfig, episode_sets, nearest_neighbour, train_protonet};
+use snan_models::protonet::{ProtoNet, ProtoNetConfig, ProtoTrainConfig, episode_sets, nearest_neighbour, train_protonet_from};
 use snan_models::{Backbone, predict, train};
 
 use crate::backend::{BackendChoice, device};
@@ -103,6 +103,13 @@ pub struct OmniglotArgs {
     /// (4 × 964 classes), as prototypical networks do.
     #[arg(long)]
     train_rotations: bool,
+    /// Continue training from this saved embedding (a `.bpk` written by an earlier run), with the
+    /// episodes and learning-rate schedule from `--train-first-episode` on.
+    #[arg(long)]
+    train_from: Option<PathBuf>,
+    /// Index of the first training episode when continuing (`--train-from`): the earlier run's count.
+    #[arg(long, default_value_t = 0)]
+    train_first_episode: usize,
     /// Stop protonet training after this many minutes (the episodes done are recorded).
     #[arg(long)]
     train_minutes: Option<f64>,
@@ -568,7 +575,8 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
         .with_queries(args.train_queries)
         .with_episodes(args.train_episodes)
         .with_lr_halve_every(args.lr_halve_every)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_first_episode(args.train_first_episode);
     let stem = format!(
         "protonet-{}w{}s{}q-{}ep-h{}{}-size{}-seed{}",
         cfg.ways,
@@ -576,7 +584,12 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
         cfg.queries,
         cfg.episodes,
         cfg.lr_halve_every,
-        if args.train_rotations { "-rot" } else { "" },
+        match (&args.train_from, args.train_rotations) {
+            (Some(_), true) => format!("-rot-from{}", args.train_first_episode),
+            (Some(_), false) => format!("-from{}", args.train_first_episode),
+            (None, true) => "-rot".to_string(),
+            (None, false) => String::new(),
+        },
         args.size,
         cfg.seed
     );
@@ -610,7 +623,16 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
     );
     let limit = args.train_minutes.map(|m| m * 60.0);
     let (mut loss, mut acc, mut n, mut last) = (0.0, 0.0, 0usize, 0usize);
-    let net = train_protonet(&net_cfg, &bg, &cfg, dev, &mut |p| {
+    let ad = dev.clone().autodiff();
+    let start = match &args.train_from {
+        Some(from) => net_cfg
+            .init(&ad, cfg.seed)
+            .try_load_file(from)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .with_context(|| format!("cannot load the embedding to continue from, {}", from.display()))?,
+        None => net_cfg.init(&ad, cfg.seed),
+    };
+    let net = train_protonet_from(start, &bg, &cfg, &ad, &mut |p| {
         loss += p.loss;
         acc += p.accuracy;
         n += 1;
@@ -629,8 +651,13 @@ fn protonet(args: &OmniglotArgs, dev: &Device, root: &Path) -> Result<(ProtoNet,
         limit.is_none_or(|l| t0.elapsed().as_secs_f64() < l)
     });
     let line = format!(
-        "trained {last} of {} episodes ({}-way {}-shot {}-query{}, Adam lr 1e-3, halve every {}) in {:.0} s, seed {}",
+        "trained {last} of {} episodes{} ({}-way {}-shot {}-query{}, Adam lr 1e-3, halve every {}) in {:.0} s, seed {}",
         cfg.episodes,
+        args.train_from.as_ref().map_or(String::new(), |f| format!(
+            " from episode {} on, continuing {}",
+            cfg.first_episode,
+            f.display()
+        )),
         cfg.ways,
         cfg.shots,
         cfg.queries,

@@ -171,6 +171,10 @@ pub struct ProtoTrainConfig {
     /// Seed of the initial weights and of the episodes.
     #[config(default = 0)]
     pub seed: u64,
+    /// Index of the first episode: continuing a run from its saved embedding with the episodes and
+    /// learning-rate schedule it would have had next (0 = a fresh run).
+    #[config(default = 0)]
+    pub first_episode: usize,
 }
 
 impl ProtoTrainConfig {
@@ -247,20 +251,32 @@ pub fn train_protonet(
     device: &Device,
     progress: &mut dyn FnMut(&ProtoProgress) -> bool,
 ) -> ProtoNet {
+    let ad = device.clone().autodiff();
+    train_protonet_from(net_cfg.init(&ad, cfg.seed), train, cfg, &ad, progress)
+}
+
+/// [`train_protonet`] from the weights of `net` (placed on the autodiff device `ad`), e.g. a saved
+/// embedding to continue training with `cfg.first_episode` set. Adam's moments start from zero.
+pub fn train_protonet_from(
+    mut net: ProtoNet,
+    train: &ImageSet,
+    cfg: &ProtoTrainConfig,
+    ad: &Device,
+    progress: &mut dyn FnMut(&ProtoProgress) -> bool,
+) -> ProtoNet {
     let sampler = EpisodeSampler::new(&train.labels, train.num_classes, cfg.ways, cfg.shots, cfg.queries)
         .expect("training set too small for the episode shape");
-    let ad = device.clone().autodiff();
-    let mut net = net_cfg.init(&ad, cfg.seed);
     let mut optim: ModuleOptimizer = AdamConfig::new().init();
     let ep_seed = cfg.seed ^ 0x9e0_7a1b_e7e5_0001;
-    for t in 0..cfg.episodes {
+    for t in cfg.first_episode..cfg.first_episode + cfg.episodes {
         let ep = sampler.episode_seeded(ep_seed, t as u64);
         let (s, q) = episode_sets(train, &ep);
-        let (loss, accuracy) = episode_loss(&net, &s, &q, &ad);
+        let (loss, accuracy) = episode_loss(&net, &s, &q, ad);
         let loss_v = loss.clone().into_scalar::<f32>() as f64;
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         net = optim.step(cfg.lr_at(t), net, grads);
-        if !progress(&ProtoProgress { episode: t + 1, episodes: cfg.episodes, loss: loss_v, accuracy }) {
+        let done = t + 1 - cfg.first_episode;
+        if !progress(&ProtoProgress { episode: done, episodes: cfg.episodes, loss: loss_v, accuracy }) {
             break;
         }
     }

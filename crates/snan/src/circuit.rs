@@ -6,13 +6,14 @@
 //! synaptic current for the next step (gated by the astrocytes of the previous step) → astrocytes.
 
 use burn::config::Config;
+use burn::backend::Dispatch;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::astrocytes::{AstrocyteConfig, AstrocyteState, Astrocytes};
-use crate::fused::{self, FusedCircuit, HostState, RunPlan};
+use crate::fused::{self, FusedCircuit, HostState, RunPlan, SnanBackend};
 use crate::izhikevich::{Izhikevich, IzhikevichConfig, IzhikevichState};
 use crate::noise::{BackgroundNoiseConfig, NoiseSchedule};
 use crate::synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseConfig, Synapses};
@@ -405,22 +406,24 @@ impl Snan {
         let window_s = config.readout_steps as f32 * self.dt_s;
         assert_eq!(state.batch(), batch, "state batch must match the cues (see SnanState::repeat)");
         if self.engine == Engine::Fused {
-            let cue_data = cues.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 cues");
-            let input = |t: usize, b: usize| -> Option<&[f32]> {
-                (t < config.cue_steps).then(|| &cue_data[b * n..(b + 1) * n])
-            };
-            let mut host = HostState::from_state(&state);
-            let plan = RunPlan { steps: config.readout_steps, input: &input, record: true };
-            let records = fused::run(self, &FusedCircuit::new(self), &mut host, &plan);
-            let counts: Vec<f32> = records.iter().flat_map(|r| r.counts.iter().copied()).collect();
+            let start = state.step;
+            let packed = fused::pack_state(&state);
+            let out: Tensor<2> = Tensor::from_dispatch(Dispatch::snan_recall_window(
+                packed.into_dispatch(),
+                cues.into_dispatch(),
+                self.clone(),
+                config.cue_steps,
+                config.readout_steps,
+                start,
+            ));
+            let len = fused::packed_len(n, ha * wa);
+            let state = fused::unpack_state(self, &out, start + config.readout_steps);
+            let counts = out.clone().narrow(1, len, n);
             let steps = config.readout_steps.max(1) as f32;
-            let activity: Vec<f32> = records.iter().flat_map(|r| r.activity.iter().map(move |&a| a / steps)).collect();
-            let state = host.into_state(self, &device);
-            let counts = Tensor::<2>::from_data(TensorData::new(counts, [batch, n]), &device);
             let output = RecallOutput {
                 rates: counts.clone() / window_s,
                 counts,
-                astro_activity: Tensor::from_data(TensorData::new(activity, [batch, ha, wa]), &device),
+                astro_activity: out.narrow(1, len + n, ha * wa).reshape([batch, ha, wa]) / steps,
                 calcium: state.astrocytes.ca.clone(),
             };
             return (state, output);

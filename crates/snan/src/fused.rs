@@ -9,6 +9,9 @@
 //! results are bit-identical; on backends whose kernels order sums differently they agree
 //! statistically (see the parity tests).
 
+// burn-ndarray is deprecated upstream; it stays one of our CPU backends (the extension selector below).
+#![allow(deprecated)]
+
 use rayon::prelude::*;
 
 use crate::circuit::{Snan, SnanState};
@@ -97,12 +100,12 @@ pub(crate) struct FusedCircuit {
     out_target: Vec<u32>,
     out_weight: Vec<f32>,
     /// Gating astrocyte of each neuron.
-    neur2astro: Vec<u32>,
+    pub(crate) neur2astro: Vec<u32>,
     /// Neurons of each territory (CSR).
-    terr_start: Vec<u32>,
-    terr_neuron: Vec<u32>,
+    pub(crate) terr_start: Vec<u32>,
+    pub(crate) terr_neuron: Vec<u32>,
     /// Astrocyte 4-neighbours, down/up/right/left (self index where missing: contributes x − x = 0).
-    neighbours: Vec<[u32; 4]>,
+    pub(crate) neighbours: Vec<[u32; 4]>,
 }
 
 impl FusedCircuit {
@@ -488,4 +491,162 @@ fn rk4_block(ast: &crate::Astrocytes, s: AstroBlock, lca: &[f32], lip3: &[f32]) 
         }
         drive_acc[a] = 0.0;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recall window as a Burn backend extension.
+
+/// The recall window (many SNAN steps with a cue, counting spikes) as a Burn backend extension op.
+///
+/// The default body is this file's host engine (Flex and NdArray); with the `wgpu` feature the
+/// CubeCL backends run it as one kernel launch per call (`fused_cube.rs`), all steps inside, one
+/// cube per sample. Not differentiable (the SNAN has no trainable parameters).
+///
+/// Layout: `state` is [`SnanState`] packed by [`pack_state`] (`[batch, 5·n + 10·n_astro]`), `cues`
+/// `[batch, n]`; the output is the packed state after the window followed by each neuron's spike
+/// count and each astrocyte's number of gating steps: `[batch, 5·n + 10·n_astro + n + n_astro]`.
+#[allow(deprecated)]
+#[burn::backend::backend_extension(Cube: cfg(feature = "wgpu"), Flex, NdArray: cfg(feature = "ndarray"))]
+pub trait SnanBackend: burn::backend::Backend {
+    /// Runs `steps` steps from step `start` with `cues` applied for the first `cue_steps`.
+    fn snan_recall_window(
+        state: burn::backend::tensor::FloatTensor<Self>,
+        cues: burn::backend::tensor::FloatTensor<Self>,
+        snan: Snan,
+        cue_steps: usize,
+        steps: usize,
+        start: usize,
+    ) -> burn::backend::tensor::FloatTensor<Self> {
+        host_recall_window::<Self>(state, cues, &snan, cue_steps, steps, start)
+    }
+}
+
+impl SnanBackend for burn::backend::Flex {}
+
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)] // burn-ndarray is deprecated upstream; still a supported CPU backend here.
+impl SnanBackend for burn::backend::NdArray {}
+
+/// Floats per sample of a packed state: v, u, glutamate, synaptic, gate (n each), then Ca, h, IP₃,
+/// IP₃ timer, gate timer, last sync, drive accumulator and the three Kahan carries (n_astro each).
+pub(crate) fn packed_len(n: usize, na: usize) -> usize {
+    5 * n + 10 * na
+}
+
+/// Packs a state's tensors into `[batch, packed_len]` (the layout of [`SnanBackend`]).
+pub(crate) fn pack_state(s: &SnanState) -> burn::tensor::Tensor<2> {
+    let b = s.batch();
+    let a = &s.astrocytes;
+    let flat = |t: &burn::tensor::Tensor<3>| {
+        let [_, h, w] = t.dims();
+        t.clone().reshape([b, h * w])
+    };
+    let mut parts = vec![s.neurons.v.clone(), s.neurons.u.clone(), s.glutamate.clone(), s.synaptic.clone(), s.gate.clone()];
+    parts.extend([&a.ca, &a.h, &a.ip3, &a.ip3_timer, &a.gate_timer, &a.last_sync, &a.drive_acc].map(flat));
+    parts.extend(a.carry.iter().map(flat));
+    burn::tensor::Tensor::cat(parts, 1)
+}
+
+/// The inverse of [`pack_state`] for the first `packed_len` columns of `packed`.
+pub(crate) fn unpack_state(snan: &Snan, packed: &burn::tensor::Tensor<2>, step: usize) -> SnanState {
+    let (b, n) = (packed.dims()[0], snan.neurons());
+    let [ha, wa] = snan.astro_grid();
+    let na = ha * wa;
+    let col = |i: usize, len: usize| packed.clone().narrow(1, i, len);
+    let grid = |k: usize| col(5 * n + k * na, na).reshape([b, ha, wa]);
+    SnanState {
+        neurons: crate::IzhikevichState { v: col(0, n), u: col(n, n) },
+        glutamate: col(2 * n, n),
+        synaptic: col(3 * n, n),
+        gate: col(4 * n, n),
+        astrocytes: crate::AstrocyteState {
+            ca: grid(0),
+            h: grid(1),
+            ip3: grid(2),
+            ip3_timer: grid(3),
+            gate_timer: grid(4),
+            last_sync: grid(5),
+            drive_acc: grid(6),
+            carry: [grid(7), grid(8), grid(9)],
+        },
+        step,
+    }
+}
+
+impl HostState {
+    fn from_packed(x: &[f32], batch: usize, n: usize, na: usize, step: usize) -> Self {
+        let len = packed_len(n, na);
+        let field = |off: usize, w: usize| -> Vec<f32> { (0..batch).flat_map(|b| x[b * len + off..b * len + off + w].iter().copied()).collect() };
+        let grid = |k: usize| field(5 * n + k * na, na);
+        Self {
+            batch,
+            v: field(0, n),
+            u: field(n, n),
+            glutamate: field(2 * n, n),
+            synaptic: field(3 * n, n),
+            gate: field(4 * n, n),
+            ca: grid(0),
+            h: grid(1),
+            ip3: grid(2),
+            ip3_timer: grid(3),
+            gate_timer: grid(4),
+            last_sync: grid(5),
+            drive_acc: grid(6),
+            carry: [grid(7), grid(8), grid(9)],
+            step,
+        }
+    }
+
+    /// Packed rows followed by each sample's counts and activity.
+    fn into_packed(self, records: &[RunRecord], n: usize, na: usize) -> Vec<f32> {
+        let row = packed_len(n, na) + n + na;
+        let mut out = Vec::with_capacity(self.batch * row);
+        for b in 0..self.batch {
+            let nf = |v: &Vec<f32>| v[b * n..(b + 1) * n].to_vec();
+            let af = |v: &Vec<f32>| v[b * na..(b + 1) * na].to_vec();
+            for f in [&self.v, &self.u, &self.glutamate, &self.synaptic, &self.gate] {
+                out.extend(nf(f));
+            }
+            for f in [&self.ca, &self.h, &self.ip3, &self.ip3_timer, &self.gate_timer, &self.last_sync, &self.drive_acc] {
+                out.extend(af(f));
+            }
+            for f in &self.carry {
+                out.extend(af(f));
+            }
+            out.extend(&records[b].counts);
+            out.extend(&records[b].activity);
+        }
+        out
+    }
+}
+
+/// The host engine behind [`SnanBackend::snan_recall_window`] (any backend: reads the tensors to
+/// the host, runs, writes back).
+pub(crate) fn host_recall_window<B: burn::backend::Backend>(
+    state: burn::backend::tensor::FloatTensor<B>,
+    cues: burn::backend::tensor::FloatTensor<B>,
+    snan: &Snan,
+    cue_steps: usize,
+    steps: usize,
+    start: usize,
+) -> burn::backend::tensor::FloatTensor<B> {
+    use burn::backend::TensorMetadata;
+    let read = |t: burn::backend::tensor::FloatTensor<B>| -> Vec<f32> {
+        burn::backend::try_read_sync(B::float_into_data(t))
+            .expect("the backend must support synchronous reads")
+            .expect("reading the SNAN state failed")
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 state")
+    };
+    let device = state.device();
+    let batch = state.shape()[0];
+    let (n, na) = (snan.neurons(), snan.astro_grid()[0] * snan.astro_grid()[1]);
+    let (x, cue) = (read(state), read(cues));
+    let mut host = HostState::from_packed(&x, batch, n, na, start);
+    let input = |t: usize, b: usize| -> Option<&[f32]> { (t < cue_steps).then(|| &cue[b * n..(b + 1) * n]) };
+    let plan = RunPlan { steps, input: &input, record: true };
+    let records = run(snan, &FusedCircuit::new(snan), &mut host, &plan);
+    let out = host.into_packed(&records, n, na);
+    B::float_from_data(burn::backend::TensorData::new(out, [batch, packed_len(n, na) + n + na]), &device)
 }

@@ -113,11 +113,7 @@ pub trait LifBackend: Backend {
         surrogate_param: f32,
     ) -> FloatTensor<Self> {
         let p = LifParams { threshold, alpha, current, reset_zero, detach_reset, surrogate_kind, surrogate_param };
-        let device = packed.device();
-        let (x, shape) = host_f32::<Self>(packed);
-        let (b, _) = host_f32::<Self>(beta);
-        let out = host_forward(&x, shape[0], shape[1], b[0], &p);
-        Self::float_from_data(TensorData::new(out, shape), &device)
+        host_lif_forward::<Self>(packed, beta, &p)
     }
 
     /// The backward of [`lif_forward`](Self::lif_forward): from the same packed input and β and the
@@ -141,13 +137,32 @@ pub trait LifBackend: Backend {
         surrogate_param: f32,
     ) -> FloatTensor<Self> {
         let p = LifParams { threshold, alpha, current, reset_zero, detach_reset, surrogate_kind, surrogate_param };
-        let device = packed.device();
-        let (x, shape) = host_f32::<Self>(packed);
-        let (b, _) = host_f32::<Self>(beta);
-        let (g, _) = host_f32::<Self>(grad);
-        let out = host_backward(&x, &g, shape[0], shape[1], b[0], &p);
-        Self::float_from_data(TensorData::new(out, [shape[0] + 1, shape[1]]), &device)
+        host_lif_backward::<Self>(packed, beta, grad, &p)
     }
+}
+
+/// [`LifBackend::lif_forward`] on the host, for any backend.
+pub(crate) fn host_lif_forward<B: Backend>(packed: FloatTensor<B>, beta: FloatTensor<B>, p: &LifParams) -> FloatTensor<B> {
+    let device = packed.device();
+    let (x, shape) = host_f32::<B>(packed);
+    let (b, _) = host_f32::<B>(beta);
+    let out = host_forward(&x, shape[0], shape[1], b[0], p);
+    B::float_from_data(TensorData::new(out, shape), &device)
+}
+
+/// [`LifBackend::lif_backward`] on the host, for any backend.
+pub(crate) fn host_lif_backward<B: Backend>(
+    packed: FloatTensor<B>,
+    beta: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    p: &LifParams,
+) -> FloatTensor<B> {
+    let device = packed.device();
+    let (x, shape) = host_f32::<B>(packed);
+    let (b, _) = host_f32::<B>(beta);
+    let (g, _) = host_f32::<B>(grad);
+    let out = host_backward(&x, &g, shape[0], shape[1], b[0], p);
+    B::float_from_data(TensorData::new(out, [shape[0] + 1, shape[1]]), &device)
 }
 
 impl LifBackend for burn::backend::Flex {}
@@ -223,7 +238,8 @@ pub(crate) fn host_forward(x: &[f32], rows: usize, n: usize, beta: f32, p: &LifP
 ///
 /// Recomputes the membrane before each spike (`h_t`) and after the previous one (`v_{t−1}`), then
 /// walks time backwards: `gh = gs·σ'(h − θ) + gv·dv/dh`, `gv ← β·gh`, `dL/dβ += gh·v_{t−1}`, and
-/// with a current `gi = gh + α·gi_next`.
+/// with a current `gi = gh + α·gi_next`. The ±`LIMIT` clamps are treated as the identity (the
+/// reference's clamp passes no gradient beyond |h| = 1e30, far outside any trained regime).
 pub(crate) fn host_backward(x: &[f32], g: &[f32], rows: usize, n: usize, beta: f32, p: &LifParams) -> Vec<f32> {
     let steps = rows - p.state_rows();
     let chunks: Vec<(usize, Vec<f32>)> = (0..n.div_ceil(CHUNK))

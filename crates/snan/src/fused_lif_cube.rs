@@ -16,7 +16,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_dtype;
 use cubecl::{calculate_cube_count_elemwise, prelude::*};
 
-use crate::fused_lif::{LifBackend, LifParams};
+use crate::fused_lif::{LifBackend, LifParams, host_lif_backward, host_lif_forward};
 use crate::lif::LIMIT;
 
 /// σ'(u) of the surrogate (`kind` 0: ATan with sharpness `a`; 1: fast sigmoid with slope `a`).
@@ -24,15 +24,13 @@ use crate::lif::LIMIT;
 fn surrogate_grad<F: Float>(u: F, kind: u32, a: F) -> F {
     let half = F::new(0.5);
     let one = F::new(1.0);
-    let mut out = F::new(0.0);
     if kind == 0 {
         let z = F::new(core::f32::consts::FRAC_PI_2) * a * u;
-        out = half * a / (one + z * z);
+        half * a / (one + z * z)
     } else {
-        let d = one + a * F::abs(u);
-        out = half * a / (d * d);
+        let d = one + a * u.abs();
+        half * a / (d * d)
     }
-    out
 }
 
 /// The membrane after the reset, from the membrane before it (`h`) and the spike (`s`).
@@ -201,6 +199,10 @@ fn lif_backward_kernel<F: Float>(
     out[rows * n + k] = gbeta;
 }
 
+/// Longest sequence the kernels run; longer ones go to the host path. Mesa's llvmpipe (lavapipe)
+/// stops a shader loop after 65,535 iterations, and the backward kernel loops over T twice.
+const MAX_KERNEL_STEPS: usize = 30_000;
+
 /// 1-D launch geometry over `n` neurons.
 fn geometry(client: &cubecl::client::Client, n: usize) -> (CubeCount, CubeDim) {
     let dim = CubeDim::new(client, n);
@@ -215,13 +217,17 @@ impl LifBackend for CubeBackend {
         alpha: f32,
         current: bool,
         reset_zero: bool,
-        _detach_reset: bool,
-        _surrogate_kind: u32,
-        _surrogate_param: f32,
+        detach_reset: bool,
+        surrogate_kind: u32,
+        surrogate_param: f32,
     ) -> FloatTensor<Self> {
+        let p = LifParams { threshold, alpha, current, reset_zero, detach_reset, surrogate_kind, surrogate_param };
         let (packed, beta) = (into_contiguous(packed), into_contiguous(beta));
         let [rows, n] = packed.shape().dims::<2>();
-        let steps = rows - 1 - usize::from(current);
+        let steps = rows - p.state_rows();
+        if steps > MAX_KERNEL_STEPS {
+            return host_lif_forward::<Self>(packed, beta, &p);
+        }
         let (client, dtype) = (packed.client.clone(), packed.dtype);
         let out = empty_device_dtype(client.clone(), packed.device.clone(), Shape::new([rows, n]), dtype);
         let (count, dim) = geometry(&client, n);
@@ -259,6 +265,9 @@ impl LifBackend for CubeBackend {
         let (packed, beta, grad) = (into_contiguous(packed), into_contiguous(beta), into_contiguous(grad));
         let [rows, n] = packed.shape().dims::<2>();
         let steps = rows - p.state_rows();
+        if steps > MAX_KERNEL_STEPS {
+            return host_lif_backward::<Self>(packed, beta, grad, &p);
+        }
         let (client, dtype) = (packed.client.clone(), packed.dtype);
         let out = empty_device_dtype(client.clone(), packed.device.clone(), Shape::new([rows + 1, n]), dtype);
         let (count, dim) = geometry(&client, n);

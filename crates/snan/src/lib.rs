@@ -23,6 +23,8 @@ pub mod encoding;
 mod fused;
 pub mod fused_lif;
 #[cfg(feature = "wgpu")]
+mod fused_cube;
+#[cfg(feature = "wgpu")]
 mod fused_lif_cube;
 pub mod izhikevich;
 pub mod lif;

@@ -5,21 +5,8 @@
 mod common;
 
 use burn::tensor::{Device, Tensor};
-use common::{devices, host};
+use common::{correlation, devices, host};
 use snan::{AstrocyteConfig, BackgroundNoiseConfig, Engine, Presentation, RecallConfig, SnanConfig};
-
-fn correlation(a: &[f32], b: &[f32]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f32>() as f64 / n, b.iter().sum::<f32>() as f64 / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (&x, &y) in a.iter().zip(b) {
-        let (dx, dy) = (x as f64 - ma, y as f64 - mb);
-        sab += dx * dy;
-        saa += dx * dx;
-        sbb += dy * dy;
-    }
-    sab / (saa * sbb).sqrt()
-}
 
 fn run(engine: Engine, astro_dt: f64, side: usize, device: &Device) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let (h, w) = (side, side);
