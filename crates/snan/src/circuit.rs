@@ -24,9 +24,11 @@ use crate::synapses::{Connectivity, ConnectivityConfig, HebbianImprint, SynapseC
 pub enum Engine {
     /// Burn tensor ops, one step at a time: runs on every backend; the reference.
     Reference,
-    /// The fused CPU engine: all steps of a call in one pass over host state, parallel over
-    /// samples. Same operations in the same order as the reference (bit-identical on flex). On a
-    /// GPU device it still runs on the host (no CubeCL kernel yet).
+    /// Fused: all steps of a call in one pass. On the CPU, over host state, parallel over samples,
+    /// the reference's operations in the same order (bit-identical on flex). The recall window is a
+    /// Burn backend extension (`fused.rs`); with the `wgpu` feature it runs as CubeCL kernels on
+    /// wgpu devices (`fused_cube.rs`), while the imprint (and circuits with background noise) still
+    /// run on the host.
     Fused,
 }
 
