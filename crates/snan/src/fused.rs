@@ -499,7 +499,7 @@ fn rk4_block(ast: &crate::Astrocytes, s: AstroBlock, lca: &[f32], lip3: &[f32]) 
 /// The recall window (many SNAN steps with a cue, counting spikes) as a Burn backend extension op.
 ///
 /// The default body is this file's host engine (Flex and NdArray); with the `wgpu` feature the
-/// CubeCL backends run it as one kernel launch per call (`fused_cube.rs`), all steps inside, one
+/// CubeCL backends run it as a few kernel launches per call (`fused_cube.rs`), hundreds of steps each, one
 /// cube per sample. Not differentiable (the SNAN has no trainable parameters).
 ///
 /// Layout: `state` is [`SnanState`] packed by [`pack_state`] (`[batch, 5·n + 10·n_astro]`), `cues`

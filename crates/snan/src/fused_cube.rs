@@ -1,7 +1,8 @@
-//! The SNAN recall window as one CubeCL kernel launch ([`SnanBackend`] on Burn's CubeCL backends;
-//! cargo feature `wgpu`).
+//! The SNAN recall window as CubeCL kernel launches of many steps each ([`SnanBackend`] on Burn's
+//! CubeCL backends; cargo feature `wgpu`).
 //!
-//! One cube (workgroup) per sample runs **all steps of the window** in a loop; its threads stride
+//! One cube (workgroup) per sample runs a chunk of the window's steps in a loop (a few hundred per
+//! launch, see `steps_per_launch`); its threads stride
 //! over the neurons, then over the astrocytes, with barriers between the phases of a step, in the
 //! order of the host engine (`fused.rs`): neurons → synaptic currents → territory counts and timers
 //! → RK4 (every `substeps`) → gating check → gate map. What other threads read — the presynaptic

@@ -2,7 +2,8 @@
 //! Burn's CubeCL backends (wgpu: a GPU, or lavapipe in software). Cargo feature `wgpu`.
 //!
 //! One thread per neuron runs the whole sequence in a loop, so a call is **one launch** for all T
-//! steps (forward) and one for the backward — against ~10 launches per step for the tensor-op
+//! steps (forward) and one for the backward (up to 30,000 steps; longer sequences take the host
+//! path) — against ~10 launches per step for the tensor-op
 //! reference. Threads never talk to each other (neurons are independent), so no shared memory or
 //! barriers are needed. The backward writes the membrane trace `h_t` into its own output rows during
 //! a forward replay and overwrites each row with the input gradient on the way back (row t − 1
