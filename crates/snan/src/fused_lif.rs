@@ -324,11 +324,10 @@ struct LifSequenceBackward;
 
 impl<B: LifBackend> Backward<B, 2> for LifSequenceBackward {
     /// Checkpointed packed input and β, and the scalar parameters.
-    type State = (NodeId, NodeId, [u32; 7]);
+    type State = (NodeId, NodeId, LifParams);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let (packed_id, beta_id, raw) = ops.state;
-        let p = params_from_raw(raw);
+        let (packed_id, beta_id, p) = ops.state;
         let packed: FloatTensor<B> = checkpointer.retrieve_node_output(packed_id);
         let beta: FloatTensor<B> = checkpointer.retrieve_node_output(beta_id);
         let beta_shape = beta.shape();
@@ -357,31 +356,6 @@ impl<B: LifBackend> Backward<B, 2> for LifSequenceBackward {
     }
 }
 
-/// `LifParams` as plain bits, so the autodiff state needs no float-keyed traits.
-fn params_to_raw(p: &LifParams) -> [u32; 7] {
-    [
-        p.threshold.to_bits(),
-        p.alpha.to_bits(),
-        u32::from(p.current),
-        u32::from(p.reset_zero),
-        u32::from(p.detach_reset),
-        p.surrogate_kind,
-        p.surrogate_param.to_bits(),
-    ]
-}
-
-fn params_from_raw(r: [u32; 7]) -> LifParams {
-    LifParams {
-        threshold: f32::from_bits(r[0]),
-        alpha: f32::from_bits(r[1]),
-        current: r[2] != 0,
-        reset_zero: r[3] != 0,
-        detach_reset: r[4] != 0,
-        surrogate_kind: r[5],
-        surrogate_param: f32::from_bits(r[6]),
-    }
-}
-
 impl<B: LifBackend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
     fn lif_forward(
         packed: FloatTensor<Self>,
@@ -403,7 +377,7 @@ impl<B: LifBackend, C: CheckpointStrategy> LifBackend for Autodiff<B, C> {
                 let packed_id = prep.checkpoint(&packed);
                 let beta_id = prep.checkpoint(&beta);
                 let out = run(packed.primitive().clone(), beta.primitive().clone());
-                prep.finish((packed_id, beta_id, params_to_raw(&p)), out)
+                prep.finish((packed_id, beta_id, p), out)
             }
             OpsKind::UnTracked(prep) => prep.finish(run(packed.into_primitive(), beta.into_primitive())),
         }
