@@ -1,6 +1,7 @@
 //! `snan fewshot`: the few-shot sweep (paper-facts decisions 5 and 6).
 //!
-//! For each model × k × seed: draw the k-shot task (seed), fit the model's front-end on the shots,
+//! For each k × seed: draw the k-shot task (seed); for each model, fit its front-end on the shots
+//! (once per distinct front-end: `snan-cnn` and `snan-vit` share one imprint and its recalls),
 //! train the backbone on the front-ended shots, then for each corruption × level corrupt the test
 //! subset (seeded by seed, corruption and level — the same images for every model and k), pass it
 //! through the front-end and evaluate. Every measured row is appended to `results.csv` and flushed
@@ -12,7 +13,8 @@
 //! `corruption` is `none` (clean, level 0), `impulse` (density p) or `occlusion` (fraction of the
 //! target's bounding box, erased). `seconds` is the row's own evaluation time (corrupt, front-end,
 //! inference) plus, on the first row measured after a training, that training's time (front-end
-//! fit, transform of the shots, backbone training), so the column sums to the compute spent.
+//! fit, transform of the shots, backbone training), so the column sums to the compute spent (a
+//! shared front-end's work is counted on the first model that used it).
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -23,7 +25,7 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use clap::{Args, ValueEnum};
 use snan_data::{
-    Corruption, DatasetKind, OcclusionFill, Split, corrupt_set, few_shot, load_mnist_like, resolve_data_dir,
+    Corruption, DatasetKind, ImageSet, OcclusionFill, Split, corrupt_set, few_shot, load_mnist_like, resolve_data_dir,
 };
 use snan_models::frontend::{FrontEndConfig, SnanFrontEndConfig};
 use snan_models::{Backbone, evaluate, train};
@@ -325,6 +327,15 @@ pub enum SweepEvent {
     Row(Row),
     /// A model×k×seed was skipped (all its rows were present).
     Skipped,
+    /// A front-end was fitted on a k-shot task (once per distinct front-end and task).
+    FrontEndFitted {
+        /// The front-end's name (`snan`, `median`, …).
+        front: String,
+        /// Shots.
+        shots: usize,
+        /// Seed.
+        seed: u64,
+    },
 }
 
 /// Number of progress units of one model×k×seed: its epochs plus its conditions.
@@ -332,8 +343,22 @@ pub fn units_per_group(plan: &SweepPlan) -> usize {
     plan.epochs + plan.conditions.len()
 }
 
+/// The front-ends fitted for one k-shot task, shared by every model of the plan that uses the same
+/// front-end configuration (e.g. `snan-cnn` and `snan-vit`): the SNAN imprint and the recall of
+/// each test condition are computed once per (k, seed), not once per model.
+struct FittedFront {
+    front: Box<dyn snan_models::frontend::FrontEnd>,
+    train: ImageSet,
+    /// Front-ended test set per condition index, filled on first use.
+    tests: BTreeMap<usize, ImageSet>,
+}
+
 /// Runs (or resumes) the sweep, appending to `out/results.csv`. Returns the rows of this plan
-/// (found or measured), in plan order.
+/// (found or measured), in plan order (model, k, seed, condition).
+///
+/// Work is done per k-shot task (k, seed): the task is drawn once, each corrupted test set is made
+/// once, and each distinct front-end is fitted and applied once and then shared by the models that
+/// use it; so a row's `seconds` counts the front-end's work only on the first model that needed it.
 pub fn run_sweep(
     plan: &SweepPlan,
     split: &Split,
@@ -346,55 +371,83 @@ pub fn run_sweep(
     let existing = read_results(&path)?;
     let mut done: BTreeMap<Key, Row> = existing.into_iter().map(|r| (r.key(), r)).collect();
     let mut file = crate::results_csv::open_for_append(&path, HEADER)?;
+    for &k in &plan.shots {
+        for &seed in &plan.seeds {
+            let mut task = None;
+            let mut corrupted: BTreeMap<usize, ImageSet> = BTreeMap::new();
+            let mut fronts: BTreeMap<String, FittedFront> = BTreeMap::new();
+            for spec in &plan.models {
+                let missing: Vec<usize> = (0..plan.conditions.len())
+                    .filter(|&i| !done.contains_key(&key_of(plan, &spec.name, k, seed, &plan.conditions[i])))
+                    .collect();
+                if missing.is_empty() {
+                    report(SweepEvent::Skipped);
+                    continue;
+                }
+                report(SweepEvent::Training { model: spec.name.clone(), shots: k, seed });
+                let t0 = Instant::now();
+                if task.is_none() {
+                    task = Some(
+                        few_shot(split, k, plan.test_size, seed)
+                            .with_context(|| format!("cannot draw a {k}-shot task (seed {seed})"))?,
+                    );
+                }
+                let task = task.as_ref().expect("drawn above");
+                let front_key = format!("{:?}", spec.front);
+                if !fronts.contains_key(&front_key) {
+                    let mut front = spec.front.init();
+                    front.fit(&task.train, device);
+                    let train = front.transform(&task.train, device);
+                    report(SweepEvent::FrontEndFitted { front: front.name(), shots: k, seed });
+                    fronts.insert(front_key.clone(), FittedFront { front, train, tests: BTreeMap::new() });
+                }
+                let fitted = fronts.get_mut(&front_key).expect("inserted above");
+                let cfg = spec
+                    .backbone
+                    .default_train_config()
+                    .with_epochs(plan.epochs)
+                    .with_seed(seed)
+                    .with_scale_aug(plan.scale_aug);
+                let model = train(&spec.backbone, &fitted.train, &cfg, device, &mut |_| report(SweepEvent::Epoch));
+                let mut carry = t0.elapsed().as_secs_f64();
+                for i in missing {
+                    let c = &plan.conditions[i];
+                    let t1 = Instant::now();
+                    if !fitted.tests.contains_key(&i) {
+                        let test = corrupted.entry(i).or_insert_with(|| match c.corruption() {
+                            Some(cor) => corrupt_set(&task.test, &cor, c.seed(seed)),
+                            None => task.test.clone(),
+                        });
+                        let transformed = fitted.front.transform(test, device);
+                        fitted.tests.insert(i, transformed);
+                    }
+                    let test = &fitted.tests[&i];
+                    let acc = evaluate(&model, test, device);
+                    let row = Row {
+                        dataset: plan.dataset.clone(),
+                        model: spec.name.clone(),
+                        shots: k,
+                        seed,
+                        corruption: c.kind().to_string(),
+                        level: c.level().to_string(),
+                        accuracy: acc,
+                        test_n: test.len(),
+                        seconds: t1.elapsed().as_secs_f64() + carry,
+                    };
+                    carry = 0.0;
+                    writeln!(file, "{}", row.to_csv())
+                        .and_then(|_| file.flush())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    done.insert(row.key(), row.clone());
+                    report(SweepEvent::Row(row));
+                }
+            }
+        }
+    }
     let mut rows = Vec::new();
     for spec in &plan.models {
         for &k in &plan.shots {
             for &seed in &plan.seeds {
-                let missing: Vec<Condition> = plan
-                    .conditions
-                    .iter()
-                    .copied()
-                    .filter(|c| !done.contains_key(&key_of(plan, &spec.name, k, seed, c)))
-                    .collect();
-                if missing.is_empty() {
-                    report(SweepEvent::Skipped);
-                } else {
-                    report(SweepEvent::Training { model: spec.name.clone(), shots: k, seed });
-                    let t0 = Instant::now();
-                    let task = few_shot(split, k, plan.test_size, seed)
-                        .with_context(|| format!("cannot draw a {k}-shot task (seed {seed})"))?;
-                    let mut front = spec.front.init();
-                    front.fit(&task.train, device);
-                    let train_in = front.transform(&task.train, device);
-                    let cfg = spec.backbone.default_train_config().with_epochs(plan.epochs).with_seed(seed).with_scale_aug(plan.scale_aug);
-                    let model = train(&spec.backbone, &train_in, &cfg, device, &mut |_| report(SweepEvent::Epoch));
-                    let mut carry = t0.elapsed().as_secs_f64();
-                    for c in &missing {
-                        let t1 = Instant::now();
-                        let test = match c.corruption() {
-                            Some(cor) => corrupt_set(&task.test, &cor, c.seed(seed)),
-                            None => task.test.clone(),
-                        };
-                        let acc = evaluate(&model, &front.transform(&test, device), device);
-                        let row = Row {
-                            dataset: plan.dataset.clone(),
-                            model: spec.name.clone(),
-                            shots: k,
-                            seed,
-                            corruption: c.kind().to_string(),
-                            level: c.level().to_string(),
-                            accuracy: acc,
-                            test_n: test.len(),
-                            seconds: t1.elapsed().as_secs_f64() + carry,
-                        };
-                        carry = 0.0;
-                        writeln!(file, "{}", row.to_csv())
-                            .and_then(|_| file.flush())
-                            .with_context(|| format!("cannot write {}", path.display()))?;
-                        done.insert(row.key(), row.clone());
-                        report(SweepEvent::Row(row));
-                    }
-                }
                 for c in &plan.conditions {
                     rows.push(done[&key_of(plan, &spec.name, k, seed, c)].clone());
                 }
@@ -483,9 +536,11 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
         s += "No snan-X / X pair in this sweep (add e.g. `--models cnn,snan-cnn`).\n";
         return s;
     }
-    s += "| hybrid | k | condition | hybrid | plain | gap ± sd | best filter | supremacy (gap > 3 sd) |\n";
-    s += "|---|---|---|---|---|---|---|---|\n";
-    for (h, b) in pairs {
+    s += "| hybrid | k | condition | hybrid | plain | gap ± sd | best filter | supremacy (gap > 3 sd) | verdict |\n";
+    s += "|---|---|---|---|---|---|---|---|---|\n";
+    // (hybrid, k, condition, gap, hybrid − best filter) of every cell, for the plain-words section.
+    let mut cells: Vec<(&str, usize, Condition, f64, Option<f64>)> = Vec::new();
+    for (h, b) in pairs.iter().copied() {
         for &k in &plan.shots {
             for c in &plan.conditions {
                 let hv = acc(h, k, c);
@@ -505,6 +560,14 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                         (!v.is_empty()).then(|| (f, mean_sd(&v)))
                     })
                     .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
+                let verdict = match (&best, gm >= 0.0) {
+                    (Some((f, (fm, _))), true) if *fm > hm => format!("beats {b}, loses to {f}"),
+                    (Some((f, (fm, _))), false) if *fm > hm => format!("loses to {b} and to {f}"),
+                    (Some(_), true) => "beats plain and filters".to_string(),
+                    (None, true) => format!("beats {b}"),
+                    (_, false) => format!("loses to {b}"),
+                };
+                cells.push((h, k, *c, gm, best.as_ref().map(|(_, (fm, _))| hm - fm)));
                 let best = best.map(|(f, (m, sd))| format!("{f} {}", pct(m, sd))).unwrap_or_else(|| "—".into());
                 let sup = if gaps.len() < 2 {
                     "n/a (1 seed)".to_string()
@@ -514,7 +577,7 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     "no".into()
                 };
                 s += &format!(
-                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1} | {best} | {sup} |\n",
+                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1} | {best} | {sup} | {verdict} |\n",
                     cond_label(c),
                     pct(hm, hs),
                     pct(bm, bs),
@@ -523,6 +586,32 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                 );
             }
         }
+    }
+    s += "\n## In plain words\n\n";
+    for (h, b) in pairs {
+        let mine: Vec<_> = cells.iter().filter(|c| c.0 == h).collect();
+        let wins = mine.iter().filter(|c| c.3 > 0.0).count();
+        let filtered: Vec<_> = mine.iter().filter_map(|c| c.4).collect();
+        let beats_filters = filtered.iter().filter(|&&d| d > 0.0).count();
+        s += &format!("- {h} beats {b} in {wins} of {} (k, condition) cells and loses in {}", mine.len(), mine.len() - wins);
+        if !filtered.is_empty() {
+            s += &format!("; it beats the best classical filter in {beats_filters} of {}", filtered.len());
+        }
+        s += ".\n";
+    }
+    let gap_at = |c: Condition| cells.iter().find(|x| x.0 == "snan-cnn" && x.1 == 10 && x.2 == c).map(|x| x.3);
+    if let (Some(clean), Some(imp), Some(occ)) =
+        (gap_at(Condition::Clean), gap_at(Condition::Impulse(0.3)), gap_at(Condition::Occlusion(0.4)))
+    {
+        let met = imp >= 0.10 && occ >= 0.10 && clean >= -0.02;
+        s += &format!(
+            "- Design target at k = 10 (snan-cnn ≥ cnn + 10 at impulse 0.3 and at occlusion 0.4, within 2 of cnn clean): \
+             gaps {:+.1} / {:+.1} / {:+.1} points — **{}**.\n",
+            100.0 * imp,
+            100.0 * occ,
+            100.0 * clean,
+            if met { "met" } else { "missed" }
+        );
     }
     s
 }
@@ -621,6 +710,11 @@ pub fn run(args: FewshotArgs) -> Result<()> {
                 skipped += 1;
                 done += per
             }
+            SweepEvent::FrontEndFitted { front, shots, seed } => {
+                if !tty {
+                    println!("fewshot: front-end {front} fitted on k={shots} seed={seed} (shared by the models that use it)");
+                }
+            }
         }
         bar.update(done.min(total), total);
     })?;
@@ -643,8 +737,7 @@ pub fn run(args: FewshotArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use snan_data::ImageSet;
-
+    
     /// 2 classes of 28×28 bars (vertical / horizontal), `n` images.
     fn bars(n: usize) -> ImageSet {
         let (h, w) = (28, 28);
@@ -747,9 +840,9 @@ mod tests {
             _ => {}
         })
         .unwrap();
-        // Rows 1-3: cnn seed 0, 4-6: cnn seed 1, 7: cnn+median seed 0 clean. So cnn is skipped,
-        // cnn+median seed 0 trains for its 2 missing rows, seed 1 for all 3.
-        assert_eq!(trainings, vec![("cnn+median".to_string(), 0), ("cnn+median".to_string(), 1)]);
+        // Rows are written per task: 1-3 cnn seed 0, 4-6 cnn+median seed 0, 7 cnn seed 1 clean. So
+        // seed 0 is skipped, cnn seed 1 trains for its 2 missing rows, cnn+median seed 1 for all 3.
+        assert_eq!(trainings, vec![("cnn".to_string(), 1), ("cnn+median".to_string(), 1)]);
         assert_eq!(new_rows.len(), 5);
         assert!(new_rows.iter().all(|r| !kept.iter().any(|k| k.key() == r.key())));
         let after = read_results(&out.join("results.csv")).unwrap();
@@ -770,6 +863,33 @@ mod tests {
         assert_eq!(trained, 0);
         assert_eq!(read_results(&out.join("results.csv")).unwrap().len(), 12);
         let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn models_with_the_same_front_end_share_its_fit_and_outputs() {
+        let split = Split { train: bars(20), test: bars(12) };
+        let dev = Device::flex();
+        let mut p = plan();
+        p.models = ["cnn+median", "cnn", "vit+median"].iter().map(|n| parse_model(n, DEFAULT_BILATERAL).unwrap()).collect();
+        let shared = tmp("shared");
+        let mut fits = Vec::new();
+        let rows = run_sweep(&p, &split, &dev, &shared, &mut |e| {
+            if let SweepEvent::FrontEndFitted { front, seed, .. } = e {
+                fits.push((front, seed))
+            }
+        })
+        .unwrap();
+        let names = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let got: Vec<String> = fits.iter().map(|(f, s)| format!("{f}{s}")).collect();
+        assert_eq!(got, names(&["median0", "none0", "median1", "none1"]));
+        // Sharing changes no number: vit+median alone gives the same rows.
+        p.models = vec![parse_model("vit+median", DEFAULT_BILATERAL).unwrap()];
+        let alone = tmp("alone");
+        let solo = run_sweep(&p, &split, &dev, &alone, &mut |_| {}).unwrap();
+        let acc = |r: &[Row]| r.iter().filter(|r| r.model == "vit+median").map(|r| r.accuracy).collect::<Vec<_>>();
+        assert_eq!(acc(&rows), acc(&solo));
+        let _ = std::fs::remove_dir_all(&shared);
+        let _ = std::fs::remove_dir_all(&alone);
     }
 
     #[test]
@@ -806,9 +926,25 @@ mod tests {
         let md = summary(&p, &rows);
         assert!(
             md.contains(
-                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | yes |"
+                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | yes | beats plain and filters |"
             ),
             "{md}"
         );
+        assert!(md.contains("- snan-cnn beats cnn in 3 of 3 (k, condition) cells and loses in 0; it beats the best classical filter in 3 of 3."), "{md}");
+        assert!(!md.contains("Design target"), "no k = 10 in this plan: {md}");
+
+        // A hybrid that loses to both, at the design target's cells.
+        p.shots = vec![10];
+        p.conditions = conditions(&[0.3], &[0.4]).unwrap();
+        for r in rows.iter_mut() {
+            r.shots = 10;
+            if r.model == "snan-cnn" {
+                r.accuracy = 0.45 + 0.01 * r.seed as f64;
+            }
+        }
+        let md = summary(&p, &rows);
+        assert!(md.contains("| -5.0 ± 0.0 | cnn+median 60.5 ± 0.7 | no | loses to cnn and to cnn+median |"), "{md}");
+        assert!(md.contains("- snan-cnn beats cnn in 0 of 3 (k, condition) cells and loses in 3"), "{md}");
+        assert!(md.contains("gaps -5.0 / -5.0 / -5.0 points — **missed**"), "{md}");
     }
 }
