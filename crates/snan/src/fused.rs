@@ -261,55 +261,93 @@ impl<'a> NeuronBlock<'a> {
 
 /// Neuron update, glutamate trace, spike flags and presynaptic sigmoid of a block of neurons,
 /// given their synaptic, applied (`None` = 0) and noise (empty = 0) currents.
-fn neuron_block(snan: &Snan, b: NeuronBlock, isyn: &[f32], input: Option<&[f32]>, noise: &[f32]) {
-    let nr = &snan.neurons;
-    let dt = nr.dt_ms;
-    let dvdt = |v: f32, u: f32, i: f32| (v * v * 0.04 + v * 5.0 + 140.0 - u + i).clamp(-1e9, 1e9);
-    let record = !b.counts.is_empty();
-    for j in 0..b.v.len() {
-        let (mut v, mut u) = (b.v[j], b.u[j]);
-        if v >= nr.v_peak {
-            v = nr.c;
-            u += nr.d;
-        }
-        let mut i = isyn[j];
-        if let Some(x) = input {
-            i += x[j];
-        }
-        if !noise.is_empty() {
-            i += noise[j];
-        }
-        if let Some(clip) = nr.input_clip {
-            i = i.min(clip);
-        }
-        v = match nr.integration {
-            Integration::ForwardEuler => v + dvdt(v, u, i) * dt,
-            Integration::HalfSteps => {
-                let half = dt * 0.5;
-                let v1 = (v + dvdt(v, u, i) * half).clamp(nr.v_floor, nr.v_peak);
-                v1 + dvdt(v1, u, i) * half
-            }
-        };
-        v = v.max(nr.v_floor);
-        u += (v * nr.b - u) * (nr.a * dt);
-        v = v.min(nr.v_peak);
-        b.v[j] = v;
-        b.u[j] = u;
-        b.spike[j] = v > nr.v_peak - 1.0;
-        let at_peak = if v >= nr.v_peak { 1.0 } else { 0.0 };
-        b.g[j] -= (b.g[j] * snan.glutamate_decay - at_peak * snan.glutamate_release) * snan.dt_s;
-        let x = v / snan.synapses.k_syn;
-        b.sig[j] = if x >= 0.0 {
+///
+/// Why the shape: the per-neuron arithmetic runs in one branch-free loop, specialised for each
+/// combination of "has input" / "has noise" / integration scheme, so the compiler vectorises it; the
+/// sigmoid (an `exp`) runs in a second loop and only for neurons near their peak (`x ≥ −104`; the
+/// rest are exactly 0 in f32). Every element sees the same operations in the same order as the
+/// scalar form, so the results are unchanged bit for bit.
+#[inline(never)]
+fn neuron_block(snan: &Snan, mut b: NeuronBlock, isyn: &[f32], input: Option<&[f32]>, noise: &[f32]) {
+    let half_steps = matches!(snan.neurons.integration, Integration::HalfSteps);
+    match (input, noise.is_empty(), half_steps) {
+        (Some(x), true, false) => neuron_loop::<true, false, false>(snan, &mut b, isyn, x, noise),
+        (Some(x), true, true) => neuron_loop::<true, false, true>(snan, &mut b, isyn, x, noise),
+        (Some(x), false, false) => neuron_loop::<true, true, false>(snan, &mut b, isyn, x, noise),
+        (Some(x), false, true) => neuron_loop::<true, true, true>(snan, &mut b, isyn, x, noise),
+        (None, true, false) => neuron_loop::<false, false, false>(snan, &mut b, isyn, &[], noise),
+        (None, true, true) => neuron_loop::<false, false, true>(snan, &mut b, isyn, &[], noise),
+        (None, false, false) => neuron_loop::<false, true, false>(snan, &mut b, isyn, &[], noise),
+        (None, false, true) => neuron_loop::<false, true, true>(snan, &mut b, isyn, &[], noise),
+    }
+    let k_syn = snan.synapses.k_syn;
+    for (sig, &v) in b.sig.iter_mut().zip(b.v.iter()) {
+        *sig = v / k_syn; // vectorised; the branchy part below has no division
+    }
+    for sig in b.sig.iter_mut() {
+        let x = *sig;
+        *sig = if x < -104.0 {
+            0.0 // exp underflows to exactly 0 in f32 (the common case: far below the peak)
+        } else if x >= 0.0 {
             1.0 / (1.0 + (-x).exp())
-        } else if x < -104.0 {
-            0.0 // exp underflows to exactly 0 in f32
         } else {
             let e = x.exp();
             e / (1.0 + e)
         };
-        if record && b.spike[j] {
-            b.counts[j] += 1.0;
+    }
+    if !b.counts.is_empty() {
+        for (c, &spiked) in b.counts.iter_mut().zip(b.spike.iter()) {
+            *c += spiked as u8 as f32; // counts are ≥ +0, so adding +0 changes no bit
         }
+    }
+}
+
+/// The branch-free part of [`neuron_block`] (see there).
+fn neuron_loop<const INPUT: bool, const NOISE: bool, const HALF_STEPS: bool>(
+    snan: &Snan,
+    b: &mut NeuronBlock,
+    isyn: &[f32],
+    input: &[f32],
+    noise: &[f32],
+) {
+    let nr = &snan.neurons;
+    let dt = nr.dt_ms;
+    let half = dt * 0.5;
+    let (v_peak, v_floor, c, d, a_dt, bb) = (nr.v_peak, nr.v_floor, nr.c, nr.d, nr.a * dt, nr.b);
+    // `min(+∞)` is the identity for every non-NaN current (and the currents are never NaN).
+    let clip = nr.input_clip.unwrap_or(f32::INFINITY);
+    let (decay, release, dt_s) = (snan.glutamate_decay, snan.glutamate_release, snan.dt_s);
+    let dvdt = |v: f32, u: f32, i: f32| (v * v * 0.04 + v * 5.0 + 140.0 - u + i).clamp(-1e9, 1e9);
+    let n = b.v.len();
+    let (vs, us, gs, spikes) = (&mut *b.v, &mut *b.u, &mut *b.g, &mut *b.spike);
+    let (isyn, input, noise) = (&isyn[..n], if INPUT { &input[..n] } else { input }, if NOISE { &noise[..n] } else { noise });
+    for j in 0..n {
+        let (v0, u0) = (vs[j], us[j]);
+        let peaked = v0 >= v_peak;
+        let mut v = if peaked { c } else { v0 };
+        let mut u = if peaked { u0 + d } else { u0 };
+        let mut i = isyn[j];
+        if INPUT {
+            i += input[j];
+        }
+        if NOISE {
+            i += noise[j];
+        }
+        i = i.min(clip);
+        v = if HALF_STEPS {
+            let v1 = (v + dvdt(v, u, i) * half).clamp(v_floor, v_peak);
+            v1 + dvdt(v1, u, i) * half
+        } else {
+            v + dvdt(v, u, i) * dt
+        };
+        v = v.max(v_floor);
+        u += (v * bb - u) * a_dt;
+        v = v.min(v_peak);
+        vs[j] = v;
+        us[j] = u;
+        spikes[j] = v > v_peak - 1.0;
+        let at_peak = if v >= v_peak { 1.0 } else { 0.0 };
+        gs[j] -= (gs[j] * decay - at_peak * release) * dt_s;
     }
 }
 
@@ -401,6 +439,7 @@ fn run_sample(snan: &Snan, c: &FusedCircuit, s: &mut Sample, b: usize, start: us
 }
 
 /// Territory counts, timers, RK4 and the gating check (before the gate timer's decrement).
+#[inline(never)]
 fn astro_step(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, spike: &[bool], step: usize, split: bool) {
     let na = c.n_astro;
     for a in 0..na {
@@ -457,6 +496,7 @@ impl<'a> AstroBlock<'a> {
 }
 
 /// One RK4 step of every astrocyte of the grid (diffusion frozen over the step, as published).
+#[inline(never)]
 fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, split: bool) {
     let lap = |x: &[f32], a: usize| {
         let nb = c.neighbours[a];
@@ -476,6 +516,7 @@ fn rk4_grid(ast: &crate::Astrocytes, c: &FusedCircuit, s: &mut Sample, split: bo
     }
 }
 
+#[inline(never)]
 fn rk4_block(ast: &crate::Astrocytes, s: AstroBlock, lca: &[f32], lip3: &[f32]) {
     let AstroBlock { ca, h, ip3, carry, drive_acc } = s;
     for a in 0..ca.len() {
