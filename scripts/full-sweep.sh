@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job's acceptance runs (issue: main job): full test splits of MNIST and Fashion-MNIST,
 # k ∈ {1, 5, 10, 20}, six models, impulse {0, 0.1, 0.2, 0.3, 0.5}, occlusion {0, 0.2, 0.4, 0.6}, 3 seeds,
-# each into docs/results/<dataset>/ with the commands and wall times in run.txt.
+# each into docs/results/<dataset>/ with the commands and wall times of every invocation in run.txt.
 #
 # The shots are split into parts (PARTS, default "10,5 20,1": one process per core) that run at the
 # same time and append to the same results.csv (disjoint rows, one line per write); a last
@@ -17,6 +17,9 @@ datasets=("$@")
 [ ${#datasets[@]} -eq 0 ] && datasets=(mnist fashion-mnist)
 read -r -a parts <<< "${PARTS:-10,5 20,1}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/snan-target}"
+# One rayon thread per part when the parts fill the cores: flex's CNN/ViT inference barely uses a
+# second thread, and oversubscribed pools only spin. (Results do not depend on the thread count.)
+export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-$(( $(nproc) / ${#parts[@]} > 0 ? $(nproc) / ${#parts[@]} : 1 ))}"
 cargo build --release -q -p snan-cli
 bin="$CARGO_TARGET_DIR/release/snan"
 for d in "${datasets[@]}"; do
@@ -26,19 +29,20 @@ for d in "${datasets[@]}"; do
           --models cnn,snan-cnn,cnn+median,cnn+bilateral,vit,snan-vit
           --impulse 0,0.1,0.2,0.3,0.5 --occlusion 0,0.2,0.4,0.6 --out "$out")
   start=$(date +%s)
+  log="$out/run.txt"   # one block per invocation, appended (an interrupted one has no "finished" line)
+  printf '\n## invocation started %s: scripts/full-sweep.sh DATA_ROOT %s (PARTS="%s"; %s cores)\n' \
+    "$(date -u +%FT%TZ)" "$d" "${parts[*]}" "$(nproc)" >> "$log"
+  echo "rayon threads per part: $RAYON_NUM_THREADS; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')" >> "$log"
   pids=()
   for i in "${!parts[@]}"; do
     ( s=$(date +%s)
-      "$bin" "${common[@]}" --shots "${parts[$i]}" > "$out/run-part$i.log"
-      printf 'part %d: snan %s --shots %s: %d s\n' "$i" "${common[*]}" "${parts[$i]}" $(( $(date +%s) - s )) > "$out/.part$i.time"
+      "$bin" "${common[@]}" --shots "${parts[$i]}" >> "$out/run-part$i.log"
+      printf 'part %d finished: snan %s --shots %s: %d s\n' "$i" "${common[*]}" "${parts[$i]}" $(( $(date +%s) - s )) >> "$log"
     ) &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
   "$bin" "${common[@]}" --shots 1,5,10,20 | tee "$out/run.log"
-  { printf 'command: scripts/full-sweep.sh DATA_ROOT %s   (PARTS="%s")\n' "$d" "${parts[*]}"
-    printf 'wall time of this invocation: %d s (machine: %s cores)\n' $(( $(date +%s) - start )) "$(nproc)"
-    cat "$out"/.part*.time
-    printf 'final: snan %s --shots 1,5,10,20 (summary and plots)\n' "${common[*]}"; } > "$out/run.txt"
-  rm -f "$out"/.part*.time
+  printf 'finished %s: wall time of this invocation %d s; final pass: snan %s --shots 1,5,10,20\n' \
+    "$(date -u +%FT%TZ)" $(( $(date +%s) - start )) "${common[*]}" >> "$log"
 done
