@@ -107,6 +107,10 @@ pub struct FewshotArgs {
     /// `s,r`; default `1,0.3`.
     #[arg(long, value_delimiter = ',')]
     bilateral: Option<Vec<f32>>,
+    /// Measure nothing: write `summary.md` and the plots from the rows of this plan already in
+    /// `results.csv` (e.g. of a sweep that is still running or was stopped), saying how many are there.
+    #[arg(long)]
+    report_only: bool,
 }
 
 /// One model of the sweep: a front-end and a backbone.
@@ -489,6 +493,9 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
             .map(|r| (r.seed, r.accuracy))
             .collect()
     };
+    // Cells measured on fewer seeds than planned (a partial sweep) say how many.
+    let planned = plan.seeds.len();
+    let fewer = |n: usize| if n < planned { format!(" (n = {n})") } else { String::new() };
     let mut s = String::new();
     let test_n: HashSet<usize> = rows.iter().map(|r| r.test_n).collect();
     let mut test_n: Vec<usize> = test_n.into_iter().collect();
@@ -517,7 +524,7 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     " — |".to_string()
                 } else {
                     let (a, b) = mean_sd(&v);
-                    format!(" {} |", pct(a, b))
+                    format!(" {}{} |", pct(a, b), fewer(v.len()))
                 };
             }
             s += "\n";
@@ -560,12 +567,18 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                         (!v.is_empty()).then(|| (f, mean_sd(&v)))
                     })
                     .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
-                let verdict = match (&best, gm >= 0.0) {
-                    (Some((f, (fm, _))), true) if *fm > hm => format!("beats {b}, loses to {f}"),
-                    (Some((f, (fm, _))), false) if *fm > hm => format!("loses to {b} and to {f}"),
-                    (Some(_), true) => "beats plain and filters".to_string(),
-                    (None, true) => format!("beats {b}"),
-                    (_, false) => format!("loses to {b}"),
+                // Against the plain backbone: a gap that rounds to ±0.0 points is a tie.
+                let vs_plain = if (100.0 * gm).abs() < 0.05 {
+                    format!("ties with {b}")
+                } else if gm > 0.0 {
+                    format!("beats {b}")
+                } else {
+                    format!("loses to {b}")
+                };
+                let verdict = match &best {
+                    Some((f, (fm, _))) if *fm > hm => format!("{vs_plain}, loses to {f}"),
+                    Some(_) => format!("{vs_plain}, beats the filters"),
+                    None => vs_plain,
                 };
                 cells.push((h, k, *c, gm, best.as_ref().map(|(_, (fm, _))| hm - fm)));
                 let best = best.map(|(f, (m, sd))| format!("{f} {}", pct(m, sd))).unwrap_or_else(|| "—".into());
@@ -577,12 +590,13 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     "no".into()
                 };
                 s += &format!(
-                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1} | {best} | {sup} | {verdict} |\n",
+                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1}{} | {best} | {sup} | {verdict} |\n",
                     cond_label(c),
                     pct(hm, hs),
                     pct(bm, bs),
                     100.0 * gm,
-                    100.0 * gs
+                    100.0 * gs,
+                    fewer(gaps.len())
                 );
             }
         }
@@ -590,10 +604,16 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
     s += "\n## In plain words\n\n";
     for (h, b) in pairs {
         let mine: Vec<_> = cells.iter().filter(|c| c.0 == h).collect();
-        let wins = mine.iter().filter(|c| c.3 > 0.0).count();
+        let tie = |g: f64| (100.0 * g).abs() < 0.05;
+        let wins = mine.iter().filter(|c| !tie(c.3) && c.3 > 0.0).count();
+        let ties = mine.iter().filter(|c| tie(c.3)).count();
         let filtered: Vec<_> = mine.iter().filter_map(|c| c.4).collect();
         let beats_filters = filtered.iter().filter(|&&d| d > 0.0).count();
-        s += &format!("- {h} beats {b} in {wins} of {} (k, condition) cells and loses in {}", mine.len(), mine.len() - wins);
+        s += &format!(
+            "- {h} beats {b} in {wins} of {} (k, condition) cells, ties in {ties} and loses in {}",
+            mine.len(),
+            mine.len() - wins - ties
+        );
         if !filtered.is_empty() {
             s += &format!("; it beats the best classical filter in {beats_filters} of {}", filtered.len());
         }
@@ -614,6 +634,45 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
         );
     }
     s
+}
+
+/// `--report-only`: the summary and plots of the plan's rows found in `out/results.csv`.
+fn report_only(plan: &SweepPlan, out: &Path) -> Result<()> {
+    let path = out.join("results.csv");
+    if !path.exists() {
+        bail!("{} does not exist: nothing to report", path.display());
+    }
+    let found: BTreeMap<Key, Row> = read_results(&path)?.into_iter().map(|r| (r.key(), r)).collect();
+    let mut rows = Vec::new();
+    let mut planned = 0usize;
+    for spec in &plan.models {
+        for &k in &plan.shots {
+            for &seed in &plan.seeds {
+                for c in &plan.conditions {
+                    planned += 1;
+                    rows.extend(found.get(&key_of(plan, &spec.name, k, seed, c)).cloned());
+                }
+            }
+        }
+    }
+    let mut md = summary(plan, &rows);
+    if rows.len() < planned {
+        let note = format!(
+            "**Partial sweep: {} of the {planned} planned rows are in results.csv** (missing cells: —; cells on fewer \
+             seeds than planned say n).\n\n",
+            rows.len()
+        );
+        let at = md.find("## Accuracy").unwrap_or(0);
+        md.insert_str(at, &note);
+    }
+    let sum_path = out.join("summary.md");
+    std::fs::write(&sum_path, &md).with_context(|| format!("cannot write {}", sum_path.display()))?;
+    for plot in crate::plots::write_plots(&rows, out)? {
+        println!("plot → {}", plot.display());
+    }
+    println!("{md}");
+    println!("{} of {planned} planned rows found in {}; nothing measured", rows.len(), path.display());
+    Ok(())
 }
 
 /// Runs `snan fewshot …`.
@@ -659,10 +718,6 @@ pub fn run(args: FewshotArgs) -> Result<()> {
         ),
     };
     let kind = args.dataset.kind();
-    let root = resolve_data_dir(args.data_dir.as_deref(), kind.dir_name());
-    let split = load_mnist_like(&root.path, kind)
-        .with_context(|| format!("cannot load {} from {}", kind.dir_name(), root.path.display()))?;
-    let dev = device(args.backend)?;
     let plan = SweepPlan {
         dataset: kind.dir_name().to_string(),
         models,
@@ -673,6 +728,13 @@ pub fn run(args: FewshotArgs) -> Result<()> {
         epochs: args.epochs,
         scale_aug,
     };
+    if args.report_only {
+        return report_only(&plan, &args.out);
+    }
+    let root = resolve_data_dir(args.data_dir.as_deref(), kind.dir_name());
+    let split = load_mnist_like(&root.path, kind)
+        .with_context(|| format!("cannot load {} from {}", kind.dir_name(), root.path.display()))?;
+    let dev = device(args.backend)?;
     let groups = plan.models.len() * plan.shots.len() * plan.seeds.len();
     let total = (groups * units_per_group(&plan)) as u64;
     let mut bar = Progress::new("fewshot", total);
@@ -893,6 +955,29 @@ mod tests {
     }
 
     #[test]
+    fn report_only_summarises_a_partial_sweep_without_measuring() {
+        let split = Split { train: bars(20), test: bars(12) };
+        let dev = Device::flex();
+        let out = tmp("report");
+        let p = plan();
+        assert!(report_only(&p, &out).unwrap_err().to_string().contains("does not exist"));
+        run_sweep(&p, &split, &dev, &out, &mut |_| {}).unwrap();
+        let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        // Keep cnn (both seeds) and cnn+median seed 0: 9 of 12 rows.
+        let kept: String = text.lines().filter(|l| !l.contains(",cnn+median,2,1,")).map(|l| format!("{l}\n")).collect();
+        std::fs::write(out.join("results.csv"), &kept).unwrap();
+        report_only(&p, &out).unwrap();
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        assert!(md.contains("Partial sweep: 9 of the 12 planned rows"), "{md}");
+        let median_row = md.lines().find(|l| l.starts_with("| cnn+median | 2 |")).unwrap();
+        assert_eq!(median_row.matches("(n = 1)").count(), 3, "{md}");
+        let cnn_row = md.lines().find(|l| l.starts_with("| cnn | 2 |")).unwrap();
+        assert!(!cnn_row.contains("(n ="), "{md}");
+        assert_eq!(std::fs::read_to_string(out.join("results.csv")).unwrap(), kept, "nothing measured");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
     fn a_foreign_csv_is_refused() {
         let out = tmp("foreign");
         std::fs::create_dir_all(&out).unwrap();
@@ -926,11 +1011,11 @@ mod tests {
         let md = summary(&p, &rows);
         assert!(
             md.contains(
-                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | yes | beats plain and filters |"
+                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | yes | beats cnn, beats the filters |"
             ),
             "{md}"
         );
-        assert!(md.contains("- snan-cnn beats cnn in 3 of 3 (k, condition) cells and loses in 0; it beats the best classical filter in 3 of 3."), "{md}");
+        assert!(md.contains("- snan-cnn beats cnn in 3 of 3 (k, condition) cells, ties in 0 and loses in 0; it beats the best classical filter in 3 of 3."), "{md}");
         assert!(!md.contains("Design target"), "no k = 10 in this plan: {md}");
 
         // A hybrid that loses to both, at the design target's cells.
@@ -943,8 +1028,8 @@ mod tests {
             }
         }
         let md = summary(&p, &rows);
-        assert!(md.contains("| -5.0 ± 0.0 | cnn+median 60.5 ± 0.7 | no | loses to cnn and to cnn+median |"), "{md}");
-        assert!(md.contains("- snan-cnn beats cnn in 0 of 3 (k, condition) cells and loses in 3"), "{md}");
+        assert!(md.contains("| -5.0 ± 0.0 | cnn+median 60.5 ± 0.7 | no | loses to cnn, loses to cnn+median |"), "{md}");
+        assert!(md.contains("- snan-cnn beats cnn in 0 of 3 (k, condition) cells, ties in 0 and loses in 3"), "{md}");
         assert!(md.contains("gaps -5.0 / -5.0 / -5.0 points — **missed**"), "{md}");
     }
 }
