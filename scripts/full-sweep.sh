@@ -4,8 +4,10 @@
 # each into docs/results/<dataset>/ with the commands and wall times of every invocation in run.txt.
 #
 # The shots are split into parts (PARTS, default "10,5 20,1": one process per core) that run at the
-# same time and append to the same results.csv (disjoint rows, one line per write); a last
-# invocation with all the shots then finds every row, and writes summary.md and the plots.
+# same time and append to the same results.csv (disjoint rows, one write per line); a last
+# invocation with all the shots then finds every row, and writes summary.md and the plots
+# (`snan fewshot … --report-only` writes them for a sweep that is still running or was stopped).
+# Occlusion 0 is the clean condition (listed once).
 # Resumable: rerunning skips the rows already in results.csv. Needs the full data
 # (scripts/fetch-datasets.sh or a local copy).
 # Usage: scripts/full-sweep.sh DATA_ROOT [dataset ...]   (DATA_ROOT holds mnist/ and fashion-mnist/)
@@ -16,6 +18,8 @@ shift
 datasets=("$@")
 [ ${#datasets[@]} -eq 0 ] && datasets=(mnist fashion-mnist)
 read -r -a parts <<< "${PARTS:-10,5 20,1}"
+[ ${#parts[@]} -gt 0 ] || { echo "PARTS is empty" >&2; exit 2; }
+shots=$(IFS=,; echo "${parts[*]}")   # the union, for the final pass
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/snan-target}"
 # One rayon thread per part when the parts fill the cores: flex's CNN/ViT inference barely uses a
 # second thread, and oversubscribed pools only spin. (Results do not depend on the thread count.)
@@ -32,17 +36,22 @@ for d in "${datasets[@]}"; do
   log="$out/run.txt"   # one block per invocation, appended (an interrupted one has no "finished" line)
   printf '\n## invocation started %s: scripts/full-sweep.sh DATA_ROOT %s (PARTS="%s"; %s cores)\n' \
     "$(date -u +%FT%TZ)" "$d" "${parts[*]}" "$(nproc)" >> "$log"
-  echo "rayon threads per part: $RAYON_NUM_THREADS; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')" >> "$log"
+  echo "rayon threads per part: $RAYON_NUM_THREADS; commit $(git describe --always --dirty 2>/dev/null || echo '?')" >> "$log"
   pids=()
+  # Stopping the script (Ctrl-C, kill) stops its parts too, so a rerun never races a leftover.
+  trap 'for p in "${pids[@]}"; do pkill -TERM -P "$p"; kill "$p"; done 2>/dev/null; exit 130' INT TERM
   for i in "${!parts[@]}"; do
     ( s=$(date +%s)
-      "$bin" "${common[@]}" --shots "${parts[$i]}" >> "$out/run-part$i.log"
+      "$bin" "${common[@]}" --shots "${parts[$i]}" >> "$out/run-part$i.log" 2>&1
       printf 'part %d finished: snan %s --shots %s: %d s\n' "$i" "${common[*]}" "${parts[$i]}" $(( $(date +%s) - s )) >> "$log"
     ) &
     pids+=($!)
   done
-  for p in "${pids[@]}"; do wait "$p"; done
-  "$bin" "${common[@]}" --shots 1,5,10,20 | tee "$out/run.log"
-  printf 'finished %s: wall time of this invocation %d s; final pass: snan %s --shots 1,5,10,20\n' \
-    "$(date -u +%FT%TZ)" $(( $(date +%s) - start )) "${common[*]}" >> "$log"
+  failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  trap - INT TERM
+  [ $failed -eq 0 ] || { echo "a part failed: see $out/run-part*.log" >&2; exit 1; }
+  "$bin" "${common[@]}" --shots "$shots" | tee "$out/run.log"
+  printf 'finished %s: wall time of this invocation %d s; final pass: snan %s --shots %s\n' \
+    "$(date -u +%FT%TZ)" $(( $(date +%s) - start )) "${common[*]}" "$shots" >> "$log"
 done

@@ -13,11 +13,11 @@
 //! `corruption` is `none` (clean, level 0), `impulse` (density p) or `occlusion` (fraction of the
 //! target's bounding box, erased). `seconds` is the row's own evaluation time (corrupt, front-end,
 //! inference) plus, on the first row measured after a training, that training's time (front-end
-//! fit, transform of the shots, backbone training), so the column sums to the compute spent (a
-//! shared front-end's work is counted on the first model that used it).
+//! fit, transform of the shots, backbone training), so the column sums to the compute spent (the
+//! corruption of a test set and a shared front-end's work are counted on the first model that
+//! needed them, so `seconds` is not comparable across models of one task).
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -380,12 +380,19 @@ pub fn run_sweep(
             let mut task = None;
             let mut corrupted: BTreeMap<usize, ImageSet> = BTreeMap::new();
             let mut fronts: BTreeMap<String, FittedFront> = BTreeMap::new();
-            for spec in &plan.models {
+            // The last model that uses each front-end: its cache is dropped after that model.
+            let last_user: BTreeMap<String, usize> =
+                plan.models.iter().enumerate().map(|(m, spec)| (format!("{:?}", spec.front), m)).collect();
+            for (m, spec) in plan.models.iter().enumerate() {
+                let front_key = format!("{:?}", spec.front);
                 let missing: Vec<usize> = (0..plan.conditions.len())
                     .filter(|&i| !done.contains_key(&key_of(plan, &spec.name, k, seed, &plan.conditions[i])))
                     .collect();
                 if missing.is_empty() {
                     report(SweepEvent::Skipped);
+                    if last_user[&front_key] == m {
+                        fronts.remove(&front_key);
+                    }
                     continue;
                 }
                 report(SweepEvent::Training { model: spec.name.clone(), shots: k, seed });
@@ -397,7 +404,6 @@ pub fn run_sweep(
                     );
                 }
                 let task = task.as_ref().expect("drawn above");
-                let front_key = format!("{:?}", spec.front);
                 if !fronts.contains_key(&front_key) {
                     let mut front = spec.front.init();
                     front.fit(&task.train, device);
@@ -439,11 +445,12 @@ pub fn run_sweep(
                         seconds: t1.elapsed().as_secs_f64() + carry,
                     };
                     carry = 0.0;
-                    writeln!(file, "{}", row.to_csv())
-                        .and_then(|_| file.flush())
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    crate::results_csv::append_row(&mut file, &path, &row.to_csv())?;
                     done.insert(row.key(), row.clone());
                     report(SweepEvent::Row(row));
+                }
+                if last_user[&front_key] == m {
+                    fronts.remove(&front_key);
                 }
             }
         }
@@ -576,6 +583,7 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     format!("loses to {b}")
                 };
                 let verdict = match &best {
+                    Some((f, (fm, _))) if (100.0 * (hm - fm)).abs() < 0.05 => format!("{vs_plain}, ties with {f}"),
                     Some((f, (fm, _))) if *fm > hm => format!("{vs_plain}, loses to {f}"),
                     Some(_) => format!("{vs_plain}, beats the filters"),
                     None => vs_plain,
@@ -592,8 +600,8 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                 s += &format!(
                     "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1}{} | {best} | {sup} | {verdict} |\n",
                     cond_label(c),
-                    pct(hm, hs),
-                    pct(bm, bs),
+                    pct(hm, hs) + &fewer(hv.len()),
+                    pct(bm, bs) + &fewer(bv.len()),
                     100.0 * gm,
                     100.0 * gs,
                     fewer(gaps.len())
@@ -608,7 +616,7 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
         let wins = mine.iter().filter(|c| !tie(c.3) && c.3 > 0.0).count();
         let ties = mine.iter().filter(|c| tie(c.3)).count();
         let filtered: Vec<_> = mine.iter().filter_map(|c| c.4).collect();
-        let beats_filters = filtered.iter().filter(|&&d| d > 0.0).count();
+        let beats_filters = filtered.iter().filter(|&&d| !tie(d) && d > 0.0).count();
         s += &format!(
             "- {h} beats {b} in {wins} of {} (k, condition) cells, ties in {ties} and loses in {}",
             mine.len(),

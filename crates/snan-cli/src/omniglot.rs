@@ -22,7 +22,6 @@
 //! episodes.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -464,9 +463,7 @@ pub fn run_eval(
                 secs = 0.0;
                 // Keep what the CSV holds (rounded), so a resumed run returns the same rows.
                 let row = OmniRow::parse(&row.to_csv()).expect("a written row parses");
-                writeln!(file, "{}", row.to_csv())
-                    .and_then(|_| file.flush())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                crate::results_csv::append_row(&mut file, &path, &row.to_csv())?;
                 done.insert(row.key(), row.clone());
                 report(EvalEvent::Row(row));
             }

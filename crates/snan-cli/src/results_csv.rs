@@ -43,3 +43,11 @@ pub fn open_for_append(path: &Path, header: &str) -> Result<File> {
     }
     Ok(f)
 }
+
+/// Appends one row and its newline in a single `write` (an `O_APPEND` write of a short line is not
+/// interleaved with another process's, so parallel sweeps may share a file), then flushes.
+pub fn append_row(file: &mut File, path: &Path, row: &str) -> Result<()> {
+    file.write_all(format!("{row}\n").as_bytes())
+        .and_then(|_| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}

@@ -266,7 +266,8 @@ impl<'a> NeuronBlock<'a> {
 /// combination of "has input" / "has noise" / integration scheme, so the compiler vectorises it; the
 /// sigmoid (an `exp`) runs in a second loop and only for neurons near their peak (`x ≥ −104`; the
 /// rest are exactly 0 in f32). Every element sees the same operations in the same order as the
-/// scalar form, so the results are unchanged bit for bit. (Not inlined: it keeps the eight
+/// scalar form, so the results are unchanged bit for bit (for every non-NaN current; the clip
+/// `min(+∞)` would turn a NaN current into +∞ where the scalar form let it through). (Not inlined: it keeps the eight
 /// specialised loops out of the step loop, and it shows up by name in profiles.)
 #[inline(never)]
 fn neuron_block(snan: &Snan, mut b: NeuronBlock, isyn: &[f32], input: Option<&[f32]>, noise: &[f32]) {
@@ -283,7 +284,7 @@ fn neuron_block(snan: &Snan, mut b: NeuronBlock, isyn: &[f32], input: Option<&[f
     }
     let k_syn = snan.synapses.k_syn;
     for (sig, &v) in b.sig.iter_mut().zip(b.v.iter()) {
-        *sig = v / k_syn; // vectorised; the branchy part below has no division
+        *sig = v / k_syn; // vectorised; the branchy pass below divides only near the peak
     }
     for sig in b.sig.iter_mut() {
         let x = *sig;
