@@ -267,8 +267,8 @@ impl<'a> NeuronBlock<'a> {
 /// sigmoid (an `exp`) runs in a second loop and only for neurons near their peak (`x ≥ −104`; the
 /// rest are exactly 0 in f32). Every element sees the same operations in the same order as the
 /// scalar form, so the results are unchanged bit for bit (for every non-NaN current; the clip
-/// `min(+∞)` would turn a NaN current into +∞ where the scalar form let it through). (Not inlined: it keeps the eight
-/// specialised loops out of the step loop, and it shows up by name in profiles.)
+/// `min(+∞)` would turn a NaN current into +∞ where the scalar form let it through). Not inlined:
+/// it keeps the eight specialised loops out of the step loop, and it shows up by name in profiles.
 #[inline(never)]
 fn neuron_block(snan: &Snan, mut b: NeuronBlock, isyn: &[f32], input: Option<&[f32]>, noise: &[f32]) {
     let half_steps = matches!(snan.neurons.integration, Integration::HalfSteps);
