@@ -303,6 +303,15 @@ impl Row {
     }
 }
 
+/// The keys of every row of `plan`, in plan order (model, k, seed, condition).
+fn plan_keys(plan: &SweepPlan) -> impl Iterator<Item = Key> + '_ {
+    plan.models.iter().flat_map(move |spec| {
+        plan.shots.iter().flat_map(move |&k| {
+            plan.seeds.iter().flat_map(move |&seed| plan.conditions.iter().map(move |c| key_of(plan, &spec.name, k, seed, c)))
+        })
+    })
+}
+
 fn key_of(plan: &SweepPlan, model: &str, shots: usize, seed: u64, c: &Condition) -> Key {
     (plan.dataset.clone(), model.to_string(), shots, seed, c.kind().to_string(), c.level().to_string())
 }
@@ -456,15 +465,7 @@ pub fn run_sweep(
         }
     }
     let mut rows = Vec::new();
-    for spec in &plan.models {
-        for &k in &plan.shots {
-            for &seed in &plan.seeds {
-                for c in &plan.conditions {
-                    rows.push(done[&key_of(plan, &spec.name, k, seed, c)].clone());
-                }
-            }
-        }
-    }
+    rows.extend(plan_keys(plan).map(|key| done[&key].clone()));
     Ok(rows)
 }
 
@@ -653,15 +654,9 @@ fn report_only(plan: &SweepPlan, out: &Path) -> Result<()> {
     let found: BTreeMap<Key, Row> = read_results(&path)?.into_iter().map(|r| (r.key(), r)).collect();
     let mut rows = Vec::new();
     let mut planned = 0usize;
-    for spec in &plan.models {
-        for &k in &plan.shots {
-            for &seed in &plan.seeds {
-                for c in &plan.conditions {
-                    planned += 1;
-                    rows.extend(found.get(&key_of(plan, &spec.name, k, seed, c)).cloned());
-                }
-            }
-        }
+    for key in plan_keys(plan) {
+        planned += 1;
+        rows.extend(found.get(&key).cloned());
     }
     let mut md = summary(plan, &rows);
     if rows.len() < planned {
