@@ -464,9 +464,7 @@ pub fn run_sweep(
             }
         }
     }
-    let mut rows = Vec::new();
-    rows.extend(plan_keys(plan).map(|key| done[&key].clone()));
-    Ok(rows)
+    Ok(plan_keys(plan).map(|key| done[&key].clone()).collect())
 }
 
 
