@@ -489,7 +489,8 @@ fn cond_label(c: &Condition) -> String {
 
 /// The Markdown summary of a sweep's rows: accuracy mean ± sd over seeds (percent), and for every
 /// `snan-X` whose plain `X` is in the plan, the paired gap per seed (mean ± sd), the best of
-/// `X+median` / `X+bilateral` beside it, and whether the gap exceeds 3 sd (decision 6).
+/// `X+median` / `X+bilateral` beside it with its own paired gain over `X`, and whether the gap
+/// exceeds 3 sd (decision 6).
 pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
     let acc = |model: &str, k: usize, c: &Condition| -> Vec<(u64, f64)> {
         rows.iter()
@@ -549,8 +550,8 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
         s += "No snan-X / X pair in this sweep (add e.g. `--models cnn,snan-cnn`).\n";
         return s;
     }
-    s += "| hybrid | k | condition | hybrid | plain | gap ± sd | best filter | supremacy (gap > 3 sd) | verdict |\n";
-    s += "|---|---|---|---|---|---|---|---|---|\n";
+    s += "| hybrid | k | condition | hybrid | plain | gap ± sd | best filter | filter − plain (paired) | supremacy (gap > 3 sd) | verdict |\n";
+    s += "|---|---|---|---|---|---|---|---|---|---|\n";
     // (hybrid, k, condition, gap, hybrid − best filter) of every cell, for the plain-words section.
     let mut cells: Vec<(&str, usize, Condition, f64, Option<f64>)> = Vec::new();
     for (h, b) in pairs.iter().copied() {
@@ -573,6 +574,18 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                         (!v.is_empty()).then(|| (f, mean_sd(&v)))
                     })
                     .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
+                // The best filter's own gain over the plain backbone, paired over seeds like the gap.
+                let filter_gain = best.as_ref().map(|(f, _)| {
+                    let fv = acc(f, k, c);
+                    let g: Vec<f64> =
+                        fv.iter().filter_map(|(seed, a)| bv.iter().find(|x| x.0 == *seed).map(|x| a - x.1)).collect();
+                    if g.is_empty() {
+                        "—".to_string()
+                    } else {
+                        let (m, sd) = mean_sd(&g);
+                        format!("{:+.1} ± {:.1}{}", 100.0 * m, 100.0 * sd, fewer(g.len()))
+                    }
+                });
                 // Against the plain backbone: a gap that rounds to ±0.0 points is a tie.
                 let vs_plain = if (100.0 * gm).abs() < 0.05 {
                     format!("ties with {b}")
@@ -597,13 +610,14 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     "no".into()
                 };
                 s += &format!(
-                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1}{} | {best} | {sup} | {verdict} |\n",
+                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1}{} | {best} | {} | {sup} | {verdict} |\n",
                     cond_label(c),
                     pct(hm, hs) + &fewer(hv.len()),
                     pct(bm, bs) + &fewer(bv.len()),
                     100.0 * gm,
                     100.0 * gs,
-                    fewer(gaps.len())
+                    fewer(gaps.len()),
+                    filter_gain.unwrap_or_else(|| "—".into())
                 );
             }
         }
@@ -1012,7 +1026,7 @@ mod tests {
         let md = summary(&p, &rows);
         assert!(
             md.contains(
-                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | yes | beats cnn, beats the filters |"
+                "| snan-cnn | 2 | impulse 0.3 | 80.5 ± 0.7 | 50.5 ± 0.7 | +30.0 ± 0.0 | cnn+median 60.5 ± 0.7 | +10.0 ± 0.0 | yes | beats cnn, beats the filters |"
             ),
             "{md}"
         );
@@ -1029,7 +1043,7 @@ mod tests {
             }
         }
         let md = summary(&p, &rows);
-        assert!(md.contains("| -5.0 ± 0.0 | cnn+median 60.5 ± 0.7 | no | loses to cnn, loses to cnn+median |"), "{md}");
+        assert!(md.contains("| -5.0 ± 0.0 | cnn+median 60.5 ± 0.7 | +10.0 ± 0.0 | no | loses to cnn, loses to cnn+median |"), "{md}");
         assert!(md.contains("- snan-cnn beats cnn in 0 of 3 (k, condition) cells, ties in 0 and loses in 3"), "{md}");
         assert!(md.contains("gaps -5.0 / -5.0 / -5.0 points — **missed**"), "{md}");
     }
