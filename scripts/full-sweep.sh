@@ -36,7 +36,10 @@ for d in "${datasets[@]}"; do
   log="$out/run.txt"   # one block per invocation, appended (an interrupted one has no "finished" line)
   printf '\n## invocation started %s: scripts/full-sweep.sh DATA_ROOT %s (PARTS="%s"; %s cores)\n' \
     "$(date -u +%FT%TZ)" "$d" "${parts[*]}" "$(nproc)" >> "$log"
-  echo "rayon threads per part: $RAYON_NUM_THREADS; commit $(git describe --always --dirty 2>/dev/null || echo '?')" >> "$log"
+  # "dirty" means code changes: the results being written here always differ from the commit.
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+  git diff --quiet HEAD -- . ':!docs/results' 2>/dev/null || commit+="-dirty"
+  echo "rayon threads per part: $RAYON_NUM_THREADS; commit $commit" >> "$log"
   pids=()
   # Stopping the script (Ctrl-C, kill) stops its parts too, so a rerun never races a leftover.
   trap 'for p in "${pids[@]}"; do pkill -TERM -P "$p"; kill "$p"; done 2>/dev/null; exit 130' INT TERM
