@@ -19,7 +19,8 @@ datasets=("$@")
 [ ${#datasets[@]} -eq 0 ] && datasets=(mnist fashion-mnist)
 read -r -a parts <<< "${PARTS:-10,5 20,1}"
 [ ${#parts[@]} -gt 0 ] || { echo "PARTS is empty" >&2; exit 2; }
-shots=$(IFS=,; echo "${parts[*]}")   # the union, for the final pass
+# The union, ascending, for the final pass (its order is the summary's row order).
+shots=$(IFS=,; echo "${parts[*]}" | tr , '\n' | sort -n -u | paste -sd, -)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/snan-target}"
 # One rayon thread per part when the parts fill the cores: flex's CNN/ViT inference barely uses a
 # second thread, and oversubscribed pools only spin. (Results do not depend on the thread count.)
