@@ -554,13 +554,21 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
     s += "|---|---|---|---|---|---|---|---|---|---|\n";
     // (hybrid, k, condition, gap, hybrid − best filter) of every cell, for the plain-words section.
     let mut cells: Vec<(&str, usize, Condition, f64, Option<f64>)> = Vec::new();
+    // Per-seed differences a − b over the seeds both have.
+    let paired = |a: &[(u64, f64)], b: &[(u64, f64)]| -> Vec<f64> {
+        a.iter().filter_map(|(seed, x)| b.iter().find(|y| y.0 == *seed).map(|y| x - y.1)).collect()
+    };
+    // Mean ± sd of such differences in signed points.
+    let signed = |d: &[f64]| {
+        let (m, sd) = mean_sd(d);
+        format!("{:+.1} ± {:.1}{}", 100.0 * m, 100.0 * sd, fewer(d.len()))
+    };
     for (h, b) in pairs.iter().copied() {
         for &k in &plan.shots {
             for c in &plan.conditions {
                 let hv = acc(h, k, c);
                 let bv = acc(b, k, c);
-                let gaps: Vec<f64> =
-                    hv.iter().filter_map(|(seed, a)| bv.iter().find(|x| x.0 == *seed).map(|x| a - x.1)).collect();
+                let gaps = paired(&hv, &bv);
                 if gaps.is_empty() {
                     continue;
                 }
@@ -575,17 +583,7 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     })
                     .max_by(|a, b| a.1.0.total_cmp(&b.1.0));
                 // The best filter's own gain over the plain backbone, paired over seeds like the gap.
-                let filter_gain = best.as_ref().map(|(f, _)| {
-                    let fv = acc(f, k, c);
-                    let g: Vec<f64> =
-                        fv.iter().filter_map(|(seed, a)| bv.iter().find(|x| x.0 == *seed).map(|x| a - x.1)).collect();
-                    if g.is_empty() {
-                        "—".to_string()
-                    } else {
-                        let (m, sd) = mean_sd(&g);
-                        format!("{:+.1} ± {:.1}{}", 100.0 * m, 100.0 * sd, fewer(g.len()))
-                    }
-                });
+                let filter_gain = best.as_ref().map(|(f, _)| paired(&acc(f, k, c), &bv));
                 // Against the plain backbone: a gap that rounds to ±0.0 points is a tie.
                 let vs_plain = if (100.0 * gm).abs() < 0.05 {
                     format!("ties with {b}")
@@ -610,14 +608,12 @@ pub fn summary(plan: &SweepPlan, rows: &[Row]) -> String {
                     "no".into()
                 };
                 s += &format!(
-                    "| {h} | {k} | {} | {} | {} | {:+.1} ± {:.1}{} | {best} | {} | {sup} | {verdict} |\n",
+                    "| {h} | {k} | {} | {} | {} | {} | {best} | {} | {sup} | {verdict} |\n",
                     cond_label(c),
                     pct(hm, hs) + &fewer(hv.len()),
                     pct(bm, bs) + &fewer(bv.len()),
-                    100.0 * gm,
-                    100.0 * gs,
-                    fewer(gaps.len()),
-                    filter_gain.unwrap_or_else(|| "—".into())
+                    signed(&gaps),
+                    filter_gain.filter(|g| !g.is_empty()).map_or_else(|| "—".into(), |g| signed(&g))
                 );
             }
         }
